@@ -1,0 +1,57 @@
+"""Break: attention gets no causal mask, so every position can read the token it must predict."""
+import torch
+
+from minimodel.catalogue import Break, Question, Symptom
+
+
+def causal_mask(T: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(T, T) bool, True where query i may attend to key j."""
+    return torch.ones(T, T, dtype=torch.bool, device=device)  # BUG: no .tril(), the future is visible
+
+
+def _floor_position(m: dict, _f: dict) -> str:
+    ratio = m["tf"]["loss"] / m["entropy_floor"]
+    return "far below it (under half)" if ratio < 0.5 else "near it" if ratio < 1.3 else "well above it"
+
+
+BREAK = Break(
+    id="no-mask",
+    tag="broken-no-mask",
+    title="The loss beats the entropy floor, yet generation produces nonsense",
+    phase="visible leaks",
+    replaces={"causal_mask": causal_mask},
+    recipe="stream-16",
+    questions=(
+        Question("loss_vs_floor", "After training, where is the held-out loss against the data's entropy "
+                 "floor (the lowest loss any model that only reads the past can reach)?",
+                 options=("far below it (under half)", "near it", "well above it"),
+                 observe=_floor_position, default="near it"),
+        Question("future_attention", "Does any attention weight land on later tokens (above the diagonal)?",
+                 options=("yes, a visible share", "no, none"),
+                 observe=lambda m, f: "yes, a visible share" if f["future_attention"].fired else "no, none",
+                 default="no, none"),
+        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
+                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
+        Question("explain", "In a sentence or two: what will happen, and why?"),
+    ),
+    symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test"),
+              Symptom("tf_ar_gap"), Symptom("ar_collapse")),
+    hints=(
+        "The loss went below what the data allows: the operands are random digits. What would let a "
+        "model predict a random digit before it has been generated?",
+        "Compare teacher-forced exact match with greedy generation. What does the model have during "
+        "teacher forcing that it does not have while generating?",
+        "Open the attention heatmaps: where does each query row (down) put its weight among the keys "
+        "(across)? A causal model leaves everything above the diagonal empty.",
+        "Every query can read the keys to its right. The seam that decides what a query may look at "
+        "is `causal_mask`: compare it with a lower-triangular mask.",
+    ),
+    cause="The causal mask allows every key, so each position attends to the very token it is "
+          "trained to predict and copies it.",
+    why="Teacher-forced metrics, computed with the whole sequence in view, look perfect, while "
+        "generation, where the future does not exist yet, fails. The entropy floor exposes the leak "
+        "from the loss curve alone, and the leak test exposes it before any training.",
+    seen_in="From-scratch attention in tutorials and forks: a `tril` buffer registered but never "
+            "applied, or dropped when moving to `scaled_dot_product_attention` without "
+            "`is_causal=True` or an `attn_mask`.",
+)

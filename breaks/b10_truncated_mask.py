@@ -1,0 +1,66 @@
+"""Break: the answer-only target mask is computed per packed block, as if each block began an example."""
+import torch
+
+from minimodel.catalogue import Break, Question, Symptom
+
+
+def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep_id: int,
+                eos_id: int) -> torch.Tensor:
+    """(B, T) bool: which targets of each packed block are answer tokens (after '=', up to '\\n')."""
+    mask = torch.zeros(len(starts), block_size, dtype=torch.bool)
+    for b, start in enumerate(starts.tolist()):
+        in_answer = False  # BUG: assumes the block starts at an example's start, i.e. in a prompt
+        for t, token in enumerate(stream[start + 1: start + 1 + block_size].tolist()):
+            mask[b, t] = in_answer  # the stop token is still inside the answer
+            if token == sep_id:
+                in_answer = True
+            elif token == eos_id:
+                in_answer = False
+    return mask
+
+
+def _loss_vs_control(m: dict, f: dict) -> str:
+    return "lower" if f["loss_reads_lower"].fired else "about the same or higher"
+
+
+BREAK = Break(
+    id="truncated-mask",
+    tag="broken-truncated-mask",
+    title="The loss reads far lower than a correct run's, yet the model is no better at sums",
+    phase="target masks",
+    replaces={"answer_mask": answer_mask},
+    recipe="packed-answer-16",
+    steps=1200,
+    questions=(
+        Question("loss_vs_control", "Compared with a run whose mask is right, will the reported "
+                 "training loss be lower, or about the same or higher?",
+                 options=("lower", "about the same or higher"), observe=_loss_vs_control,
+                 default="about the same or higher"),
+        Question("ignored_share", "What percentage of real answer tokens will carry the ignore index "
+                 "(and so never be trained on)?", tolerance=8,
+                 observe=lambda m, f: 100 * m["ignored_answer_share"], default=0),
+        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
+                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
+        Question("explain", "In a sentence or two: which tokens does the mask drop, and what does that "
+                 "do to the loss you read?"),
+    ),
+    symptoms=(Symptom("ignored_answer_tokens"), Symptom("loss_reads_lower")),
+    hints=(
+        "The loss you read is a mean over the supervised tokens only. Which tokens are in that mean?",
+        "Count the answer tokens whose target is the ignore index. The healthy mask ignores none of "
+        "the answer tokens: where do the ignored ones sit inside a block?",
+        "Blocks are cut at random offsets of the packed stream, so many begin in the middle of an "
+        "example. What does the mask assume about where a block begins?",
+        "The `answer_mask` seam walks each block from its first token in the 'prompt' state. A block "
+        "that starts inside an answer gets that answer's tokens masked. Compute the mask on the whole "
+        "stream once, then cut it with the blocks.",
+    ),
+    cause="The answer mask is computed separately for every block, starting in the 'prompt' state, "
+          "so a block that begins in the middle of an answer marks those answer tokens as prompt.",
+    why="Losses under different masks are not comparable: the dropped tokens are the hardest ones "
+        "(their prompt lies before the block), so hiding them makes the loss read a third lower "
+        "without any gain in the model. Only the share of ignored answer tokens shows the mask is wrong.",
+    seen_in="Packed fine-tuning pipelines that concatenate examples, cut fixed blocks, and only then "
+            "derive the completion-only mask from the block's tokens (looking for the response "
+            "template inside each block) instead of carrying each example's mask through packing.",
+)

@@ -1,0 +1,49 @@
+"""Break: PAD and PAUSE targets stay in the loss of a padded, one-example-per-row batch."""
+import torch
+
+from minimodel.catalogue import Break, Question, Symptom
+
+
+def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
+    """Targets that are PAD, PAUSE or BOS carry no meaning: give them the ignore index."""
+    return targets  # BUG: labels = input_ids, and padding is never set to the ignore index
+
+
+def _loss_vs_control(m: dict, f: dict) -> str:
+    return "much lower" if f["loss_reads_lower"].fired else "about the same or higher"
+
+
+BREAK = Break(
+    id="pad-unmasked",
+    tag="broken-pad-unmasked",
+    title="The training loss looks excellent on a padded dataset",
+    phase="target masks",
+    replaces={"mask_special_targets": mask_special_targets},
+    recipe="padded-rows",
+    questions=(
+        Question("loss_vs_control", "Compared with a run that masks padding, will the reported loss be "
+                 "much lower, or about the same or higher?",
+                 options=("much lower", "about the same or higher"), observe=_loss_vs_control,
+                 default="about the same or higher"),
+        Question("special_share", "What percentage of the supervised targets will be PAD or PAUSE?",
+                 tolerance=10, observe=lambda m, f: 100 * m["special_target_share"], default=10),
+        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
+                 tolerance=20, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
+        Question("explain", "In a sentence or two: what is the reported loss made of?"),
+    ),
+    symptoms=(Symptom("special_targets"), Symptom("loss_reads_lower")),
+    hints=(
+        "A loss is an average. Over which tokens is this one taken?",
+        "Look at the loss per token kind: which kinds of target appear, and how easy are they?",
+        "More than half of every row is padding after the stop token, and PAD after PAD is trivially "
+        "predictable. Should a model be graded on predicting padding?",
+        "The `mask_special_targets` seam returns the targets unchanged. PAD, PAUSE and BOS targets "
+        "must become the ignore index (-100) before the loss.",
+    ),
+    cause="Padding and PAUSE tokens are left in the targets, so most of the loss is the trivial "
+          "prediction of more padding.",
+    why="The reported loss halves with no change in what the model can do, so comparisons with any "
+        "run that masks padding are meaningless, and a loss curve stops being evidence of learning.",
+    seen_in="Fine-tuning scripts that set `labels = input_ids` for padded batches and forget to "
+            "replace the pad id with -100 (a frequent question on the Hugging Face forums).",
+)

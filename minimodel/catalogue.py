@@ -1,0 +1,152 @@
+"""The break declaration (one frozen object per break) and the discovery of breaks/ by file name."""
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from minimodel import seams
+from minimodel.detectors import DETECTORS
+from minimodel.recipes import RECIPES
+
+
+@dataclass(frozen=True)
+class Question:
+    """A prediction question. Multiple choice when `options` is set, numeric when `tolerance` is."""
+    id: str
+    text: str
+    options: tuple[str, ...] = ()
+    tolerance: float | None = None  # a numeric answer within this distance of the observation scores
+    observe: Callable[[dict, dict], str | float] | None = None  # (metrics, findings by name) -> answer
+    default: str | float = ""  # used when a notebook runs headless and nobody answers
+
+    @property
+    def kind(self) -> str:
+        return "choice" if self.options else "number" if self.tolerance is not None else "text"
+
+
+@dataclass(frozen=True)
+class Symptom:
+    detector: str
+    threshold: float | None = None  # None: the detector's default threshold
+
+
+@dataclass(frozen=True)
+class Break:
+    id: str  # short name, e.g. "no-mask"
+    tag: str  # run tag, e.g. "broken-no-mask"
+    title: str  # names the symptom, never the cause
+    phase: str
+    replaces: Mapping[str, Callable]  # seam name -> the broken function (its planted line says # BUG:)
+    recipe: str  # a name from minimodel.recipes.RECIPES
+    questions: tuple[Question, ...]
+    symptoms: tuple[Symptom, ...]  # detectors that fire under the break and stay quiet with the fix
+    hints: tuple[str, ...]  # vague to specific
+    cause: str  # one sentence, hidden until the reveal
+    why: str  # why it teaches
+    seen_in: str  # where the bug was seen in real code
+    steps: int | None = None  # override the recipe's step count
+    module: str = field(default="", compare=False)  # breaks.bNN_slug, filled in by discovery
+
+    @property
+    def fix(self) -> dict[str, Callable]:
+        """The fix: each replaced seam's healthy behaviour."""
+        return {name: seams.REGISTRY[name].healthy for name in self.replaces}
+
+    def fix_diff(self) -> str:
+        """The fix as a unified diff from the broken function to the seam's healthy code."""
+        out = []
+        for name, broken in self.replaces.items():
+            healthy = seams.REGISTRY[name].healthy
+            old = inspect.getsource(broken).replace(f"def {broken.__name__}(", f"def {name}(", 1)
+            out += difflib.unified_diff(old.splitlines(True), inspect.getsource(healthy).splitlines(True),
+                                        f"{self.module or self.id} ({broken.__name__})",
+                                        f"minimodel/seams.py ({name})")
+        return "".join(out)
+
+    @property
+    def detectors(self) -> list[str]:
+        return [s.detector for s in self.symptoms]
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {s.detector: s.threshold for s in self.symptoms if s.threshold is not None}
+
+
+def metadata_problems(b: Break) -> list[str]:
+    """What is missing or inconsistent in a declaration (empty when it is complete)."""
+    p = []
+    if not b.tag.startswith("broken-"):
+        p.append(f"tag {b.tag!r} must start with 'broken-'")
+    for name in ("id", "title", "phase", "cause", "why", "seen_in"):
+        if not getattr(b, name).strip():
+            p.append(f"{name} is empty")
+    if len(b.hints) < 3:
+        p.append(f"needs at least 3 hints, has {len(b.hints)}")
+    if b.recipe not in RECIPES:
+        p.append(f"unknown recipe {b.recipe!r}")
+    if not b.replaces:
+        p.append("replaces no seam")
+    for name, fn in b.replaces.items():
+        try:
+            seams.check_replacement(name, fn)
+        except seams.SeamError as e:
+            p.append(str(e))
+            continue
+        if "# BUG:" not in inspect.getsource(fn):
+            p.append(f"the broken {name!r} has no line marked '# BUG:'")
+    if not b.symptoms:
+        p.append("declares no symptom")
+    p += [f"unknown detector {s.detector!r}" for s in b.symptoms if s.detector not in DETECTORS]
+    kinds = {q.kind for q in b.questions}
+    if not {"choice", "number", "text"} <= kinds:
+        p.append(f"questions must include choice, number and text kinds, has {sorted(kinds)}")
+    p += [f"question {q.id!r} has no way to observe its answer" for q in b.questions
+          if q.kind != "text" and q.observe is None]
+    return p
+
+
+def load_catalogue() -> list[Break]:
+    """Every breaks/bNN_*.py module's BREAK, in teaching order (the bNN prefix)."""
+    import breaks
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(breaks.__path__), key=lambda i: i.name):
+        if not (info.name[:1] == "b" and info.name[1:3].isdigit() and info.name[3:4] == "_"):
+            continue
+        module = importlib.import_module(f"breaks.{info.name}")
+        brk = getattr(module, "BREAK", None)
+        if not isinstance(brk, Break):
+            raise TypeError(f"breaks/{info.name}.py must define BREAK = Break(...)")
+        object.__setattr__(brk, "module", f"breaks.{info.name}")
+        found.append(brk)
+    tags = [b.tag for b in found]
+    dupes = {t for t in tags if tags.count(t) > 1}
+    if dupes:
+        raise ValueError(f"two breaks share the tag(s) {sorted(dupes)}")
+    return found
+
+
+def find_break(name: str, catalogue: list[Break] | None = None) -> Break:
+    """A break by tag ('broken-no-mask') or id ('no-mask'); a clear error listing the valid ones."""
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    for b in catalogue:
+        if name in (b.tag, b.id):
+            return b
+    raise LookupError(f"unknown break {name!r}; breaks are: {', '.join(b.tag for b in catalogue)}")
+
+
+def seams_of(breaks: list[Break]) -> dict[str, Callable]:
+    """All replacements of several breaks, refusing two breaks on one seam."""
+    merged: dict[str, Callable] = {}
+    owner: dict[str, str] = {}
+    for b in breaks:
+        for name, fn in b.replaces.items():
+            if name in merged:
+                raise seams.SeamError(f"{owner[name]} and {b.tag} both replace the seam {name!r}; "
+                                      "run them one at a time")
+            merged[name], owner[name] = fn, b.tag
+    return merged

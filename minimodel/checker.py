@@ -1,0 +1,39 @@
+"""`just check`: every break's metadata is complete and its contract holds (fires broken, quiet fixed)."""
+from __future__ import annotations
+
+import time
+
+from minimodel.catalogue import Break, load_catalogue, metadata_problems
+from minimodel.verdict import run_break
+
+
+def contract_problems(brk: Break, seed: int) -> list[str]:
+    """Empty when every declared detector fires under the break and none fires with the fix."""
+    broken = run_break(brk, seed)
+    fixed = run_break(brk, seed, fix=brk.fix)
+    out = [f"seed {seed}: {f.name} did not fire under the break ({f.summary})"
+           for f in broken.findings if not f.fired]
+    out += [f"seed {seed}: {f.name} still fires with the fix ({f.summary})" for f in fixed.findings if f.fired]
+    return out
+
+
+def run_checks(seeds: list[int], only: str | None = None, echo=print) -> bool:
+    catalogue = load_catalogue()
+    if only:
+        catalogue = [b for b in catalogue if only in (b.tag, b.id)]
+        if not catalogue:
+            echo(f"error: unknown break {only!r}")
+            return False
+    ok = True
+    for brk in catalogue:
+        t0 = time.perf_counter()
+        problems = metadata_problems(brk)
+        if not problems:
+            for seed in seeds:
+                problems += contract_problems(brk, seed)
+        ok &= not problems
+        status = "ok" if not problems else "FAILED"
+        echo(f"{brk.tag:<28} {status:<7} ({time.perf_counter() - t0:.1f} s, seeds {seeds})")
+        for p in problems:
+            echo(f"    - {p}")
+    return ok

@@ -1,0 +1,89 @@
+"""Detectors: turn a run's measurements into findings {name, fired, value, threshold}."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    fired: bool
+    value: float | None
+    threshold: float
+    summary: str  # the finding in plain words, numbers included
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    threshold: float
+    measure: Callable[[dict, dict | None], float | None]  # (metrics, control metrics) -> value
+    fires_above: bool  # fired when value > threshold (else when value < threshold)
+    describe: str  # what the value is, e.g. "val loss / entropy floor"
+    needs_control: bool = False
+
+    def __call__(self, m: dict, control: dict | None = None, threshold: float | None = None) -> Finding:
+        th = self.threshold if threshold is None else threshold
+        if self.needs_control and control is None:
+            return Finding(self.name, False, None, th, f"{self.describe}: no healthy control to compare with")
+        value = self.measure(m, control)
+        if value is None:
+            return Finding(self.name, False, None, th, f"{self.describe}: not measured in this run")
+        fired = value > th if self.fires_above else value < th
+        op = (">" if fired else "<=") if self.fires_above else ("<" if fired else ">=")
+        return Finding(self.name, fired, round(value, 6), th,
+                       f"{self.describe} = {value:.4g} {op} {th:g}: {'FIRED' if fired else 'quiet'}")
+
+
+def _floor_ratio(m, _c):
+    return m["tf"]["loss"] / m["entropy_floor"] if m.get("entropy_floor") else None
+
+
+def _ratio(key):
+    def measure(m, c):
+        return m["tf"][key] / c["tf"][key] if c["tf"].get(key) else None
+    return measure
+
+
+DETECTORS: dict[str, Detector] = {d.name: d for d in [
+    Detector("loss_below_floor", 0.5, _floor_ratio, fires_above=False,
+             describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
+    Detector("future_attention", 0.01, lambda m, _c: m.get("future_attention"), fires_above=True,
+             describe="attention mass above the diagonal (on later tokens)"),
+    Detector("leak_test", 1e-6, lambda m, _c: m.get("leak"), fires_above=True,
+             describe="gradient share from earlier logits to later inputs, at initialisation"),
+    Detector("tf_ar_gap", 0.3, lambda m, _c: m["tf_exact_match"] - m["ar"]["exact_match"], fires_above=True,
+             describe="TF exact match minus AR exact match"),
+    Detector("ar_collapse", 0.5, lambda m, _c: m["free_run"]["loop_share"], fires_above=True,
+             describe="share of free-running AR samples that collapse into a loop of 1-3 tokens"),
+    Detector("ignored_answer_tokens", 0.02, lambda m, _c: m.get("ignored_answer_share"), fires_above=True,
+             describe="share of true answer tokens whose target carries the ignore index"),
+    Detector("special_targets", 0.05, lambda m, _c: m.get("special_target_share"), fires_above=True,
+             describe="share of supervised targets that are PAD, PAUSE or BOS"),
+    Detector("init_loss_off", 0.2, lambda m, _c: abs(m["loss_init"] - m["ln_vocab"]) / m["ln_vocab"],
+             fires_above=True, describe="|loss at init - ln(V)| / ln(V)"),
+    Detector("loss_reads_lower", 0.9, _ratio("loss"), fires_above=False, needs_control=True,
+             describe="reported loss / the healthy control's"),
+    Detector("answer_loss_lags", 1.25, _ratio("answer"), fires_above=True, needs_control=True,
+             describe="answer-only loss / the healthy control's"),
+    Detector("ar_lags_control", 0.1, lambda m, c: c["ar"]["exact_match"] - m["ar"]["exact_match"],
+             fires_above=True, needs_control=True,
+             describe="the healthy control's AR exact match minus this run's"),
+    Detector("tf_lags_control", 0.1, lambda m, c: c["tf_exact_match"] - m["tf_exact_match"],
+             fires_above=True, needs_control=True,
+             describe="the healthy control's TF exact match minus this run's"),
+]}
+
+
+def detect(names, metrics: dict, control: dict | None = None,
+           thresholds: dict[str, float] | None = None) -> list[Finding]:
+    """Run the named detectors; `thresholds` overrides a detector's default threshold."""
+    thresholds = thresholds or {}
+    unknown = [n for n in names if n not in DETECTORS]
+    if unknown:
+        raise ValueError(f"unknown detector(s) {unknown}; detectors are: {', '.join(DETECTORS)}")
+    return [DETECTORS[n](metrics, control, thresholds.get(n)) for n in names]

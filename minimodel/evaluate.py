@@ -1,0 +1,130 @@
+"""Evaluation side by side: TF losses, TF exact match, greedy AR exact match and samples."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+import torch.nn.functional as F
+
+from minimodel import seams
+from minimodel.data import Batch, encode_example
+from minimodel.seams import IGNORE_INDEX
+from minimodel.tasks import Example, Task
+
+
+@torch.no_grad()
+def tf_losses(model, batches: list[Batch], tok) -> dict:
+    """Teacher-forced losses: over the training targets, over true answer tokens, per token kind."""
+    sums: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    for b in batches:
+        logits, _ = model(b.x)  # (B, T, V)
+        V = logits.shape[-1]
+        supervised = b.y != IGNORE_INDEX
+        loss_y = F.cross_entropy(logits.view(-1, V), b.y.clamp(min=0).view(-1), reduction="none")
+        loss_true = F.cross_entropy(logits.view(-1, V), b.next_tokens.reshape(-1), reduction="none")
+        sums["loss"] += float(loss_y[supervised.view(-1)].sum())
+        counts["loss"] += int(supervised.sum())
+        sums["answer"] += float(loss_true[b.is_answer.reshape(-1)].sum())
+        counts["answer"] += int(b.is_answer.sum())
+        for t, l in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
+            kind = tok.kind(t)
+            sums[kind] += l
+            counts[kind] += 1
+    out = {k: sums[k] / counts[k] for k in ("loss", "answer") if counts[k]}
+    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer")}
+    out["supervised_share"] = counts["loss"] / sum(b.y.numel() for b in batches)
+    return out
+
+
+def prompt_prefix(task: Task, batching: str) -> list[int]:
+    """What precedes a prompt in training: the previous example's stop (packed) or BOS (rows)."""
+    tok = task.tokenizer
+    return [tok.eos_id] if batching == "packed" else [tok.bos_id]
+
+
+def _split(task: Task, ex: Example, prefix: list[int]) -> tuple[list[int], list[int]]:
+    """An example as (prompt tokens up to the answer, answer tokens including the stop)."""
+    ids, n_answer = encode_example(task, ex)
+    return prefix + ids[:-n_answer], ids[-n_answer:]
+
+
+def _by_length(seqs: list[list[int]]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, s in enumerate(seqs):
+        groups[len(s)].append(i)
+    return groups
+
+
+@torch.no_grad()
+def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]) -> float:
+    """One forward pass over prompt + answer + stop; every answer token's argmax must match."""
+    pairs = [_split(task, ex, prefix) for ex in examples]
+    full = [p + a for p, a in pairs]
+    correct = 0
+    for _, idxs in _by_length(full).items():
+        seq = torch.tensor([full[i] for i in idxs])  # (b, L)
+        logits, _ = model(seq[:, -model.cfg.block_size:])
+        pred = logits.argmax(-1)  # (b, L') prediction for the next token at each position
+        L = seq.shape[1] - pred.shape[1]  # tokens cropped from the left, if any
+        for row, i in enumerate(idxs):
+            n_ans = len(pairs[i][1])
+            start = len(full[i]) - n_ans  # first answer position in the full sequence
+            want = seq[row, start:]
+            got = pred[row, start - 1 - L: len(full[i]) - 1 - L]
+            correct += bool(torch.equal(want, got))
+    return correct / len(examples)
+
+
+@torch.no_grad()
+def generate(model, prompts: list[list[int]], max_new_tokens: int, eos_id: int) -> list[list[int]]:
+    """Greedy continuation of each prompt (batched by length), cut after the first stop token."""
+    out: list[list[int]] = [[] for _ in prompts]
+    for _, idxs in _by_length(prompts).items():
+        seq = torch.tensor([prompts[i] for i in idxs])  # (b, L)
+        start = seq.shape[1]
+        for _ in range(max_new_tokens):
+            logits, _ = model(seq[:, -model.cfg.block_size:])  # (b, L, V)
+            nxt = seams.pick_next_token(logits)  # (b,)
+            seq = torch.cat([seq, nxt[:, None]], dim=1)
+            if bool((seq[:, start:] == eos_id).any(1).all()):
+                break
+        for row, i in enumerate(idxs):
+            cont = seq[row, start:].tolist()
+            out[i] = cont[: cont.index(eos_id) + 1] if eos_id in cont else cont
+    return out
+
+
+def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_samples: int) -> dict:
+    """Greedy generation from each prompt; exact when the answer and its stop token come out."""
+    tok = task.tokenizer
+    pairs = [_split(task, ex, prefix) for ex in examples]
+    budget = seams.generation_budget(task.longest_answer)
+    conts = generate(model, [p for p, _ in pairs], budget, tok.eos_id)
+    exact = [c == a for c, (_, a) in zip(conts, pairs)]
+    by_len: dict[int, list[bool]] = defaultdict(list)
+    for ex, ok in zip(examples, exact):
+        by_len[len(ex.answer)].append(ok)
+    samples = [{"prompt": ex.prompt, "target": ex.answer, "generated": tok.decode(c).rstrip("\n"),
+                "stopped": bool(c) and c[-1] == tok.eos_id, "exact": ok}
+               for ex, c, ok in zip(examples[:n_samples], conts, exact)]
+    return {"exact_match": sum(exact) / len(exact),
+            "exact_by_answer_length": {n: sum(v) / len(v) for n, v in sorted(by_len.items())},
+            "stop_rate": sum(bool(c) and c[-1] == tok.eos_id for c in conts) / len(conts),
+            "samples": samples}
+
+
+def ends_in_loop(tokens: list[int], tail: int = 12, max_period: int = 3) -> bool:
+    """True when the last `tail` tokens repeat with a period of at most `max_period` tokens."""
+    end = tokens[-tail:]
+    return len(end) == tail and any(all(end[i] == end[i - p] for i in range(p, tail))
+                                    for p in range(1, max_period + 1))
+
+
+def free_run(model, task: Task, examples: list[Example], prefix: list[int], n_tokens: int = 24) -> dict:
+    """Generate past every stop token: does the model keep producing the task, or fall into a loop?"""
+    prompts = [_split(task, ex, prefix)[0] for ex in examples]
+    conts = generate(model, prompts, n_tokens, eos_id=-1)  # -1: never stop early
+    tok = task.tokenizer
+    return {"loop_share": sum(ends_in_loop(c) for c in conts) / len(conts),
+            "texts": [tok.decode(c) for c in conts[:4]]}

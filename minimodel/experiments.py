@@ -1,0 +1,162 @@
+"""The named experiments behind `just exp NAME --tag TAG`: 17-train-mini and 17-sample."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from minimodel import seams
+from minimodel.catalogue import Break, find_break, load_catalogue
+from minimodel.detectors import DETECTORS, detect
+from minimodel.recipes import Recipe, get_recipe
+from minimodel.runs import (CheckpointError, load_checkpoint, now, runs_root, save_checkpoint,
+                            versions, write_json)
+
+BASELINE = "baseline"
+BASELINE_RECIPE = "stream-16"  # the recipe the first break runs on, so the two compare directly
+GENERAL_DETECTORS = [name for name, d in DETECTORS.items() if not d.needs_control]
+
+
+class UsageError(ValueError):
+    """Bad input from the command line: the message says what to do instead."""
+
+
+def valid_tags(catalogue: list[Break]) -> list[str]:
+    return [BASELINE] + [b.tag for b in catalogue]
+
+
+def break_for_tag(tag: str, catalogue: list[Break]) -> Break | None:
+    if tag == BASELINE:
+        return None
+    try:
+        return find_break(tag, catalogue)
+    except LookupError:
+        raise UsageError(f"unknown tag {tag!r}; valid tags are: {', '.join(valid_tags(catalogue))}") from None
+
+
+def run_findings(brk: Break | None, metrics: dict, control: dict | None) -> list[dict]:
+    """Every general detector, plus the break's own (with its thresholds and its control)."""
+    names = list(dict.fromkeys(GENERAL_DETECTORS + (brk.detectors if brk else [])))
+    thresholds = brk.thresholds if brk else {}
+    return [f.to_dict() for f in detect(names, metrics, control, thresholds)]
+
+
+def _attention_png(model, task, recipe: Recipe, path: Path, title: str) -> None:
+    from minimodel.evaluate import _split, prompt_prefix
+    from minimodel.plots import attention_figure, save
+    from minimodel.probes import record_attention
+    import torch
+
+    prompt, answer = _split(task, task.val[0], prompt_prefix(task, recipe.batching))
+    ids = prompt + answer
+    with record_attention(model) as weights, torch.no_grad():
+        model(torch.tensor([ids]))
+    labels = [task.tokenizer.itos[i] for i in ids]
+    save(attention_figure(weights, labels, title), path)
+
+
+def _samples_text(metrics: dict) -> str:
+    lines = ["prompt          target  generated  exact"]
+    for s in metrics["ar"]["samples"]:
+        lines.append(f"{s['prompt']:<15} {s['target']:<7} {s['generated']!r:<10} {'yes' if s['exact'] else 'no'}")
+    lines.append("")
+    lines.append("free-running past the stop token (24 tokens):")
+    lines += [f"  {t!r}" for t in metrics["free_run"]["texts"]]
+    return "\n".join(lines) + "\n"
+
+
+def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
+               echo=print) -> dict:
+    """Train the tag's model (a break and its healthy control, or the baseline) into runs/<tag>/."""
+    from minimodel.plots import loss_figure, save
+    from minimodel.runner import execute
+    from minimodel.verdict import recipe_for, run_break
+
+    catalogue = load_catalogue()
+    brk = break_for_tag(tag, catalogue)
+    folder = runs_root() / tag
+    started = now()
+    if recipe_name is not None:
+        recipe = get_recipe(recipe_name, steps=steps)
+    else:
+        recipe = recipe_for(brk, steps) if brk else get_recipe(BASELINE_RECIPE, steps=steps)
+    echo(f"{tag}: {brk.title if brk else 'no break, every seam healthy'}")
+    echo(f"recipe: {recipe.task}, {recipe.batching} blocks of {recipe.block_size}, model '{recipe.model}', "
+         f"{recipe.steps} steps, seed {seed}")
+    try:
+        if brk:
+            v = run_break(brk, seed, progress=True, recipe=recipe)
+            run, control = v.run, v.control
+        else:
+            run, control = execute(recipe, seed, progress=True, label=tag), None
+    except KeyboardInterrupt:
+        write_json(folder / "interrupted.json", {"tag": tag, "started_at": started, "interrupted_at": now(),
+                                                 "note": "checkpoint and manifest are from the last finished run"})
+        raise
+    folder.mkdir(parents=True, exist_ok=True)
+    m = run.metrics
+    curves = {tag: run.train_losses} | ({"healthy control": control.train_losses} if control else {})
+    save(loss_figure(curves, m["entropy_floor"], m["ln_vocab"], f"{tag}: training loss"), folder / "loss.png")
+    _attention_png(run.model, run.task, recipe, folder / "attention.png", f"{tag}: attention")
+    if control:
+        _attention_png(control.model, control.task, recipe, folder / "attention-healthy.png",
+                       "healthy control: attention")
+    (folder / "samples.txt").write_text(_samples_text(m))
+    breaks = [brk.tag] if brk else []
+    save_checkpoint(folder / "model.pt", run.model, {"tag": tag, "breaks": breaks, "recipe": recipe.__dict__,
+                                                      "seed": seed})
+    findings = run_findings(brk, m, control.metrics if control else None)
+    manifest = {
+        "tag": tag, "breaks": breaks, "status": "finished", "seed": seed,
+        "config": {"model": run.model.cfg.__dict__, "recipe": recipe.__dict__,
+                   "threads": int(os.environ.get("MINIMODEL_THREADS", 0)) or None},
+        "versions": versions(), "started_at": started, "finished_at": now(),
+        "seconds": round(run.seconds + (control.seconds if control else 0), 2),
+        "metrics": m, "findings": findings,
+        "control": {"metrics": control.metrics, "findings": run_findings(brk, control.metrics, control.metrics)}
+        if control else None,
+        "files": sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) + ["manifest.json"],
+    }
+    write_json(folder / "manifest.json", manifest)
+    (folder / "interrupted.json").unlink(missing_ok=True)
+    return manifest
+
+
+def sample(tag: str, n: int = 8, prompt: str | None = None, echo=print) -> list[dict]:
+    """Greedy samples from the checkpoint that 17-train-mini wrote for the same tag."""
+    from minimodel.evaluate import ar_eval, free_run, prompt_prefix
+    from minimodel.tasks import Example, make_task
+
+    catalogue = load_catalogue()
+    brk = break_for_tag(tag, catalogue)
+    folder = runs_root() / tag
+    hint = f"just exp 17-train-mini --tag {tag}"
+    if not (folder / "model.pt").exists():
+        raise CheckpointError(f"no checkpoint for tag {tag!r} yet ({folder}/model.pt); create it with: {hint}")
+    model, meta = load_checkpoint(folder / "model.pt", hint)
+    recipe = Recipe(**meta["recipe"])
+    with seams.replaced(brk.replaces if brk else {}, owner=tag):
+        task = make_task(recipe.task, seed=int(meta.get("seed", 0)))
+        examples = [Example(prompt, "")] if prompt else task.val[:n]
+        prefix = prompt_prefix(task, recipe.batching)
+        ar = ar_eval(model, task, examples, prefix, n_samples=len(examples))
+        loose = free_run(model, task, examples, prefix)
+    echo(f"{tag}: greedy samples from {folder}/model.pt")
+    echo(f"{'prompt':<15} {'target':<7} {'generated':<12} exact")
+    for s in ar["samples"]:
+        echo(f"{s['prompt']:<15} {s['target'] or '?':<7} {s['generated']!r:<12} "
+             f"{'yes' if s['exact'] else 'no' if s['target'] else '-'}")
+    if not prompt:
+        echo(f"AR exact match on these {len(examples)}: {ar['exact_match']:.0%}")
+    echo("free-running past the stop token:")
+    for t in loose["texts"]:
+        echo(f"  {t!r}")
+    echo(f"share of free runs stuck in a loop of 1-3 tokens: {loose['loop_share']:.0%}")
+    return ar["samples"]
+
+
+EXPERIMENTS = {"17-train-mini": train_mini, "17-sample": sample}
+
+
+def manifest_summary(manifest: dict) -> str:
+    return json.dumps({f["name"]: f["fired"] for f in manifest["findings"]})

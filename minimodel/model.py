@@ -1,0 +1,137 @@
+"""The tiny GPT: a nanoGPT-style decoder (pre-LN, GELU MLP, learned positions, tied head).
+
+Attention goes through the seams (mask, scale, head split, masked softmax). The fast path hands
+the same seam-built mask and scale to PyTorch's fused `scaled_dot_product_attention`; the manual
+path computes the weights itself and is used whenever someone watches the `hook_pattern` probe
+point, or when the softmax seam is not the healthy one (the fused kernel only knows that one).
+A test proves both paths give the same outputs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from minimodel import seams
+from minimodel.probes import ProbePoint
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab_size: int = 16
+    block_size: int = 64  # longest context the model can see
+    n_layer: int = 6
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    tie_weights: bool = True  # the output head reuses the token embedding
+
+
+PRESETS = {
+    "seed": GPTConfig(n_layer=6, n_head=4, n_embd=128, block_size=64),  # the reference config
+    "small": GPTConfig(n_layer=2, n_head=4, n_embd=64, block_size=16),  # notebooks and tests
+    "tiny": GPTConfig(n_layer=1, n_head=4, n_embd=64, block_size=16),  # probes, seconds to train
+}
+
+
+def preset(name: str, **overrides) -> GPTConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown model preset {name!r}; presets are: {', '.join(PRESETS)}")
+    return dataclasses.replace(PRESETS[name], **overrides)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        assert cfg.n_embd % cfg.n_head == 0
+        self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)  # q, k, v in one matmul
+        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd)
+        self.n_head, self.dropout = cfg.n_head, cfg.dropout
+        self.hook_pattern = ProbePoint()  # attention weights (B, nh, T, T) pass through here
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
+        q, k, v = (seams.split_heads(t, self.n_head) for t in (q, k, v))  # 3 x (B, nh, T, hs)
+        mask = seams.causal_mask(T, x.device)  # (T, T) True where a query may look
+        scale = seams.attention_scale(C // self.n_head)
+        if self.hook_pattern.watched or not seams.is_healthy("masked_softmax"):
+            att = (q @ k.transpose(-2, -1)) * scale  # (B, nh, T, T)
+            att = seams.masked_softmax(att, mask)  # (B, nh, T, T)
+            att = self.hook_pattern(att)
+            att = F.dropout(att, self.dropout, self.training)
+            y = att @ v  # (B, nh, T, hs)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale,
+                                               dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C): heads side by side again
+        return self.c_proj(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd)
+        self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.ln_1, self.ln_2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
+        self.attn, self.mlp = CausalSelfAttention(cfg), MLP(cfg)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x))  # pre-LN: normalise, attend, add back
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
+        self.hook_embed = ProbePoint()  # the residual stream's input (B, T, C): the leak test's handle
+        self.drop = nn.Dropout(cfg.dropout)
+        self.h = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+        if cfg.tie_weights:
+            self.lm_head.weight = self.wte.weight
+        self.apply(self._init_weights)
+        for name, p in self.named_parameters():  # GPT-2: scale residual projections by depth
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / (2 * cfg.n_layer) ** 0.5)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        B, T = idx.size()
+        assert T <= self.cfg.block_size, f"sequence of {T} tokens, block_size is {self.cfg.block_size}"
+        pos = torch.arange(T, device=idx.device)  # (T,)
+        x = seams.add_positions(self.wte(idx), self.wpe(pos))  # (B, T, C)
+        x = self.drop(self.hook_embed(x))
+        for block in self.h:
+            x = block(x)  # (B, T, C)
+        logits = self.lm_head(self.ln_f(x))  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(B * T, -1), targets.reshape(B * T),
+                                   ignore_index=seams.IGNORE_INDEX)
+        return logits, loss
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters()) - self.wpe.weight.numel()

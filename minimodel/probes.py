@@ -1,0 +1,73 @@
+"""Probe points and hooks: watch attention weights or the embedding without touching the model."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+import torch.nn as nn
+
+
+class ProbePoint(nn.Identity):
+    """A named spot in the forward pass (TransformerLens' HookPoint): identity unless hooked."""
+
+    @property
+    def watched(self) -> bool:
+        return bool(self._forward_hooks)
+
+
+def probe_points(model: nn.Module, suffix: str) -> list[tuple[str, ProbePoint]]:
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, ProbePoint) and n.endswith(suffix)]
+
+
+@contextmanager
+def record_attention(model: nn.Module) -> Iterator[list[torch.Tensor]]:
+    """Collect each layer's attention weights (B, nh, T, T), in layer order, while inside."""
+    weights: list[torch.Tensor] = []
+    handles = [p.register_forward_hook(lambda _m, _inp, out: weights.append(out.detach()))
+               for _, p in probe_points(model, "hook_pattern")]
+    try:
+        yield weights
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def future_attention_mass(weights: list[torch.Tensor]) -> float:
+    """Mean share of each query's attention that lands on later positions (above the diagonal)."""
+    per_layer = []
+    for w in weights:  # (B, nh, T, T)
+        T = w.shape[-1]
+        upper = torch.ones(T, T, dtype=torch.bool).triu(1)
+        per_layer.append(w.masked_fill(~upper, 0).sum(-1).mean())  # sum over keys, mean over queries
+    return float(torch.stack(per_layer).mean())
+
+
+def leak_gradient(model: nn.Module, idx: torch.Tensor) -> float:
+    """Share of gradient that flows from earlier positions' logits back to later inputs.
+
+    For each cut t, backpropagate the logits at positions <= t and measure the gradient that
+    reaches the embedding at positions > t. A causal model gives exactly zero, trained or not.
+    """
+    (_, embed), = probe_points(model, "hook_embed")
+    captured = {}
+
+    def keep(_m, _inp, out):
+        out.retain_grad()
+        captured["x"] = out
+
+    handle = embed.register_forward_hook(keep)
+    try:
+        logits, _ = model(idx)  # (B, T, V)
+    finally:
+        handle.remove()
+    x, T = captured["x"], idx.shape[1]
+    leaked = total = 0.0
+    for t in range(T - 1):
+        x.grad = None
+        logits[:, : t + 1].pow(2).sum().backward(retain_graph=True)  # a loss of positions <= t
+        g = x.grad.abs().sum(dim=(0, 2))  # (T,) gradient reaching each input position
+        leaked += float(g[t + 1:].sum())
+        total += float(g.sum())
+    model.zero_grad(set_to_none=True)
+    return leaked / total if total else 0.0

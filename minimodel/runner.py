@@ -1,0 +1,101 @@
+"""One run of a recipe, seams replaced or not: build, train, then measure everything side by side."""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import torch
+
+from minimodel import seams
+from minimodel.data import BATCHERS, encode_example
+from minimodel.evaluate import ar_eval, free_run, prompt_prefix, tf_exact_match, tf_losses
+from minimodel.model import GPT, preset
+from minimodel.probes import future_attention_mass, leak_gradient, record_attention
+from minimodel.recipes import Recipe
+from minimodel.seams import IGNORE_INDEX
+from minimodel.tasks import Task, make_task
+from minimodel.train import train
+
+
+@dataclass
+class RunResult:
+    recipe: Recipe
+    seed: int
+    replaced: list[str]  # names of the seams that did not run their healthy code
+    metrics: dict
+    train_losses: list[float]
+    model: GPT = field(repr=False)
+    task: Task = field(repr=False)
+    seconds: float = 0.0
+
+
+def _target_shares(batches, special_ids) -> tuple[float, float]:
+    """(share of true answer targets that are ignored, share of supervised targets that are special)."""
+    ignored = answers = special = supervised = 0
+    for b in batches:
+        sup = b.y != IGNORE_INDEX
+        ignored += int((b.is_answer & ~sup).sum())
+        answers += int(b.is_answer.sum())
+        special += int((sup & torch.isin(b.y, torch.tensor(special_ids))).sum())
+        supervised += int(sup.sum())
+    return ignored / max(answers, 1), special / max(supervised, 1)
+
+
+def entropy_floor(task: Task, recipe: Recipe) -> float:
+    """Lowest mean loss a causal model can reach on the supervised targets of this data.
+
+    Only the operands are random: an example carries `task.entropy_per_example` nats, spread
+    over its supervised (non-special) tokens. Answer-only targets are determined: floor 0.
+    """
+    if recipe.loss_on == "answer":
+        return 0.0
+    specials = set(task.tokenizer.special_ids)
+    n_targets = sum(sum(t not in specials for t in encode_example(task, ex)[0]) for ex in task.train)
+    return task.entropy_per_example * len(task.train) / n_targets
+
+
+def measure(model: GPT, task: Task, recipe: Recipe, val_batches, train_batches) -> dict:
+    tok, prefix = task.tokenizer, prompt_prefix(task, recipe.batching)
+    prompts = task.val[: recipe.eval_prompts]
+    ignored, special = _target_shares(train_batches, task.tokenizer.special_ids)
+    with record_attention(model) as weights:
+        model(val_batches[0].x[:8])
+    return {
+        "tf": tf_losses(model, val_batches, tok),
+        "tf_exact_match": tf_exact_match(model, task, prompts, prefix),
+        "ar": ar_eval(model, task, prompts, prefix, recipe.n_samples),
+        "free_run": free_run(model, task, prompts[:32], prefix),
+        "future_attention": future_attention_mass(weights),
+        "ignored_answer_share": ignored,
+        "special_target_share": special,
+    }
+
+
+def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] | None = None,
+            owner: str = "a replacement", progress: bool = False, label: str = "train") -> RunResult:
+    """Build task, data and model from `seed`, train with the replacements installed, measure."""
+    replacements = {k: fn for k, fn in (replacements or {}).items()
+                    if fn is not getattr(seams.REGISTRY.get(k), "healthy", None)}
+    t0 = time.perf_counter()
+    with seams.replaced(replacements, owner):
+        task = make_task(recipe.task, seed=seed)
+        tok = task.tokenizer
+        Batcher = BATCHERS[recipe.batching]
+        train_data = Batcher(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+        val_data = Batcher(task, task.val, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+        val_batches = val_data.fixed_batches(recipe.eval_batches)
+        train_probe = train_data.fixed_batches(recipe.eval_batches)
+        torch.manual_seed(seed)
+        model = GPT(preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size))
+        model.eval()
+        leak = leak_gradient(model, val_batches[0].x[:2])
+        loss_init = tf_losses(model, val_batches, tok)["loss"]
+        losses = train(model, train_data.sample, recipe, progress=progress, label=label)
+        metrics = measure(model, task, recipe, val_batches, train_probe)
+    metrics.update(leak=leak, loss_init=loss_init, ln_vocab=math.log(tok.vocab_size),
+                   entropy_floor=entropy_floor(task, recipe),
+                   train_loss=sum(losses[-10:]) / len(losses[-10:]))
+    return RunResult(recipe, seed, sorted(replacements), metrics, losses, model, task,
+                     time.perf_counter() - t0)

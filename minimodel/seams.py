@@ -1,0 +1,186 @@
+"""Named seams: the exact spots where real bugs live, each with its healthy behaviour.
+
+The clean code calls `seams.causal_mask(...)`, `seams.answer_mask(...)` and so on. A break (or a
+learner's fix) swaps one seam for a function with the same signature, inside `replaced(...)`.
+Nothing in the library asks which break is on: it only ever calls the seam.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100  # the target value cross_entropy skips (PyTorch's default ignore_index)
+
+
+class SeamError(ValueError):
+    """A seam replacement that cannot be installed: unknown seam, wrong signature, or a clash."""
+
+
+class Seam:
+    """A named call site: runs the installed replacement if there is one, else the healthy code."""
+
+    def __init__(self, fn: Callable):
+        self.name = fn.__name__
+        self.healthy = fn
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        fn = _installed.get(self.name)
+        return (fn or self.healthy)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<seam {self.name}{inspect.signature(self.healthy)}>"
+
+
+REGISTRY: dict[str, Seam] = {}
+_installed: dict[str, Callable] = {}  # seam name -> replacement currently in force
+_owners: dict[str, str] = {}  # seam name -> who installed it (for clash messages)
+
+
+def seam(fn: Callable) -> Seam:
+    """Declare `fn` as the healthy behaviour of a named seam."""
+    s = Seam(fn)
+    REGISTRY[s.name] = s
+    return s
+
+
+def is_healthy(name: str) -> bool:
+    """True when seam `name` runs its healthy code (nothing installed, or the healthy code itself)."""
+    return _installed.get(name, REGISTRY[name].healthy) is REGISTRY[name].healthy
+
+
+def check_replacement(name: str, fn: Callable) -> None:
+    """Raise SeamError unless `fn` can stand in for seam `name` (known seam, same parameters)."""
+    if name not in REGISTRY:
+        raise SeamError(f"unknown seam {name!r}; seams are: {', '.join(sorted(REGISTRY))}")
+    if not callable(fn):
+        raise SeamError(f"the replacement for seam {name!r} is not a function")
+    want = list(inspect.signature(REGISTRY[name].healthy).parameters)
+    got = list(inspect.signature(fn).parameters)
+    if got != want:
+        raise SeamError(
+            f"a replacement for seam {name!r} must take ({', '.join(want)}), "
+            f"but {getattr(fn, '__name__', fn)!r} takes ({', '.join(got)})"
+        )
+
+
+@contextmanager
+def replaced(replacements: Mapping[str, Callable], owner: str = "a replacement") -> Iterator[None]:
+    """Install replacements for the duration of the block; refuse a seam that is already taken."""
+    for name, fn in replacements.items():
+        check_replacement(name, fn)
+        if name in _installed:
+            raise SeamError(
+                f"{owner} and {_owners[name]} both replace the seam {name!r}; use one at a time"
+            )
+    _installed.update(replacements)
+    _owners.update({name: owner for name in replacements})
+    try:
+        yield
+    finally:
+        for name in replacements:
+            _installed.pop(name, None)
+            _owners.pop(name, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Attention: mask, scale, heads, softmax
+
+
+@seam
+def causal_mask(T: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(T, T) bool, True where query i may attend to key j: only j <= i, never the future."""
+    return torch.ones(T, T, dtype=torch.bool, device=device).tril()
+
+
+@seam
+def attention_scale(head_size: int) -> float:
+    """Scale scores by 1/sqrt(d_k) so their variance does not grow with the head size."""
+    return 1.0 / math.sqrt(head_size)
+
+
+@seam
+def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
+    """(B, T, C) -> (B, n_head, T, head_size): each head sees every position of its channels."""
+    B, T, C = x.shape
+    return x.view(B, T, n_head, C // n_head).transpose(1, 2)  # (B, nh, T, hs)
+
+
+@seam
+def masked_softmax(att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Attention weights: forbidden scores become -inf, then softmax over the keys (last axis)."""
+    att = att.masked_fill(~mask, float("-inf"))  # (B, nh, T, T)
+    return F.softmax(att, dim=-1)  # each query's row sums to one
+
+
+@seam
+def add_positions(tok_emb: torch.Tensor, pos_emb: torch.Tensor) -> torch.Tensor:
+    """The residual stream starts as token embedding plus position embedding."""
+    return tok_emb + pos_emb  # (B, T, C) + (T, C)
+
+
+# --------------------------------------------------------------------------------------------
+# Data: example format, targets, target masks
+
+
+@seam
+def format_example(prompt: list[int], answer: list[int], sep_id: int, eos_id: int) -> list[int]:
+    """One example as tokens: prompt, separator, answer, stop token."""
+    return prompt + [sep_id] + answer + [eos_id]
+
+
+@seam
+def next_token_targets(chunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T+1) tokens -> inputs x (B, T) and targets y (B, T): y[t] is the token after x[t]."""
+    return chunk[:, :-1], chunk[:, 1:]
+
+
+@seam
+def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep_id: int,
+                eos_id: int) -> torch.Tensor:
+    """(B, T) bool: which targets of each packed block are answer tokens (after '=', up to '\\n').
+
+    Computed once on the whole stream, then cut with the blocks: a block that starts in the
+    middle of an answer still knows those tokens are answer tokens.
+    """
+    is_sep, is_eos = stream == sep_id, stream == eos_id
+    opened = torch.cumsum(is_sep.long(), 0)  # separators seen up to and including each token
+    closed = torch.cumsum(is_eos.long(), 0) - is_eos.long()  # stops seen strictly before it
+    in_answer = (opened > closed) & ~is_sep  # (N,)
+    targets = starts[:, None] + 1 + torch.arange(block_size)  # (B, T) stream index of each target
+    return in_answer[targets]
+
+
+@seam
+def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
+    """Targets that are PAD, PAUSE or BOS carry no meaning: give them the ignore index."""
+    special = torch.isin(targets, torch.tensor(special_ids, device=targets.device))
+    return targets.masked_fill(special, IGNORE_INDEX)
+
+
+@seam
+def pad_token_id(pad_id: int, eos_id: int) -> int:
+    """The id rows are padded with: its own token, never one that means something (EOS)."""
+    return pad_id
+
+
+# --------------------------------------------------------------------------------------------
+# Generation and evaluation
+
+
+@seam
+def pick_next_token(logits: torch.Tensor) -> torch.Tensor:
+    """(B, T, V) -> (B,): greedy choice from the logits at the last position."""
+    return logits[:, -1, :].argmax(dim=-1)
+
+
+@seam
+def generation_budget(longest_answer: int) -> int:
+    """How many tokens to generate: enough for the longest answer plus its stop token."""
+    return longest_answer + 1

@@ -1,0 +1,66 @@
+"""Generated tasks, deterministic from a seed: 2-digit addition, with or without PAUSE tokens."""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from minimodel.tokenizer import CharTokenizer
+
+
+@dataclass(frozen=True)
+class Example:
+    prompt: str  # what the model is given, e.g. "07+45" (may contain "<pause>")
+    answer: str  # what it must produce after the separator, e.g. "52"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    tokenizer: CharTokenizer
+    train: list[Example]
+    val: list[Example]
+    entropy_per_example: float  # nats of randomness in one example's supervised text
+    description: str
+
+    @property
+    def longest_answer(self) -> int:
+        return max(len(self.tokenizer.encode(ex.answer)) for ex in self.train + self.val)
+
+
+def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: bool = True,
+             max_pauses: int = 0) -> Task:
+    """`07+45=52\\n`: every pair of 2-digit operands once (10,000), shuffled by `seed`, split 9:1.
+
+    Only the operands are random, so one example carries ln(#pairs) nats; the answer, the
+    separator and the stop are all determined by them. With `max_pauses`, 1..max_pauses PAUSE
+    tokens follow each prompt (they are inputs, never something to predict).
+    """
+    rng = random.Random(seed)
+    pairs = [(a, b) for a in range(100) for b in range(100)]
+    rng.shuffle(pairs)
+    pairs = pairs[:n]
+    fmt = "{:02d}" if zero_pad else "{}"
+    examples = []
+    for a, b in pairs:
+        prompt = f"{fmt.format(a)}+{fmt.format(b)}"
+        if max_pauses:
+            prompt += "<pause>" * rng.randint(1, max_pauses)
+        examples.append(Example(prompt, str(a + b)))
+    n_train = round(len(examples) * train_frac)
+    name = "addition" if not max_pauses else "padded-addition"
+    desc = (f"2-digit addition{' (zero-padded operands)' if zero_pad else ''}"
+            f"{f', 1-{max_pauses} PAUSE tokens after each prompt' if max_pauses else ''}: "
+            f"{len(examples)} examples, {n_train} train / {len(examples) - n_train} val")
+    return Task(name=name, tokenizer=CharTokenizer("0123456789+"), train=examples[:n_train],
+                val=examples[n_train:], entropy_per_example=math.log(len(pairs)), description=desc)
+
+
+TASKS = {"addition": addition,
+         "padded-addition": lambda seed=0, **kw: addition(seed, max_pauses=4, **kw)}
+
+
+def make_task(name: str, seed: int = 0, **kwargs) -> Task:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; tasks are: {', '.join(TASKS)}")
+    return TASKS[name](seed=seed, **kwargs)

@@ -1,0 +1,81 @@
+"""A break's verdict: run it (or a fix) beside its healthy control and read the detectors."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from minimodel import seams
+from minimodel.catalogue import Break
+from minimodel.detectors import Finding, detect
+from minimodel.runner import RunResult, execute
+from minimodel.recipes import Recipe, get_recipe
+
+_controls: dict[tuple[Recipe, int], RunResult] = {}  # healthy runs, reused within a process
+
+
+def recipe_for(brk: Break, steps: int | None = None) -> Recipe:
+    return get_recipe(brk.recipe, steps=steps if steps is not None else brk.steps)
+
+
+def healthy_control(recipe: Recipe, seed: int, progress: bool = False) -> RunResult:
+    """The same task, preset, seed and steps with every seam healthy (cached per process)."""
+    key = (recipe, seed)
+    if key not in _controls:
+        _controls[key] = execute(recipe, seed, progress=progress, label="healthy control")
+    return _controls[key]
+
+
+@dataclass
+class Verdict:
+    brk: Break
+    seed: int
+    run: RunResult  # with the break, or with the fix plugged in
+    control: RunResult
+    findings: list[Finding]  # the break's detectors on `run`, compared with the control
+    control_findings: list[Finding]  # the same detectors on the control itself
+    fix_applied: bool
+
+    @property
+    def fired(self) -> list[str]:
+        return [f.name for f in self.findings if f.fired]
+
+    @property
+    def symptom_present(self) -> bool:
+        return any(f.fired for f in self.findings)
+
+    def table(self) -> str:
+        """Findings side by side: this run against the healthy control."""
+        label = "with your fix" if self.fix_applied else self.brk.tag
+        rows = [f"{'detector':<22} {label:>18} {'healthy control':>18}  threshold"]
+        for f, c in zip(self.findings, self.control_findings):
+            def cell(x: Finding) -> str:
+                v = "n/a" if x.value is None else f"{x.value:.4g}"
+                return f"{v} {'FIRED' if x.fired else 'quiet'}"
+            rows.append(f"{f.name:<22} {cell(f):>18} {cell(c):>18}  {f.threshold:g}")
+        return "\n".join(rows)
+
+
+def _fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:
+    if callable(fix):
+        if len(brk.replaces) != 1:
+            raise ValueError(f"{brk.tag} replaces {len(brk.replaces)} seams; pass a dict seam -> function")
+        return {next(iter(brk.replaces)): fix}
+    return dict(fix)
+
+
+def run_break(brk: Break, seed: int = 0, steps: int | None = None,
+              fix: Callable | Mapping[str, Callable] | None = None, progress: bool = False,
+              recipe: Recipe | None = None) -> Verdict:
+    """Train the break (or the fix in its place) and the healthy control; detect side by side."""
+    recipe = recipe or recipe_for(brk, steps)
+    control = healthy_control(recipe, seed, progress)
+    replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **_fix_map(brk, fix)}
+    owner = brk.tag if fix is None else f"the fix for {brk.tag}"
+    if all(fn is seams.REGISTRY[name].healthy for name, fn in replacements.items()):
+        run = control  # the fix is the healthy code itself: the same computation, already done
+    else:
+        run = execute(recipe, seed, replacements, owner=owner, progress=progress,
+                      label="with the fix" if fix is not None else brk.tag)
+    findings = detect(brk.detectors, run.metrics, control.metrics, brk.thresholds)
+    control_findings = detect(brk.detectors, control.metrics, control.metrics, brk.thresholds)
+    return Verdict(brk, seed, run, control, findings, control_findings, fix is not None)
