@@ -31,4 +31,4 @@ test *ARGS:
 # throughput and time-to-verdict table (figures, not a test)
 [no-exit-message]
 bench:
-    @{{bin}}/minimodel bench
+    @{{bin}}/python bench/bench.py

@@ -35,7 +35,7 @@ BREAK = Break(
         Question("explain", "In a sentence or two: what will happen, and why?"),
     ),
     symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test"),
-              Symptom("tf_ar_gap"), Symptom("ar_collapse")),
+              Symptom("tf_ar_gap"), Symptom("ar_malformed")),
     hints=(
         "The loss went below what the data allows: the operands are random digits. What would let a "
         "model predict a random digit before it has been generated?",

@@ -19,22 +19,21 @@ def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep
     return mask
 
 
-def _loss_vs_control(m: dict, f: dict) -> str:
-    return "lower" if f["loss_reads_lower"].fired else "about the same or higher"
+def _loss_vs_truth(m: dict, f: dict) -> str:
+    return "lower" if f["loss_hides_tokens"].fired else "about the same or higher"
 
 
 BREAK = Break(
     id="truncated-mask",
     tag="broken-truncated-mask",
-    title="The loss reads far lower than a correct run's, yet the model is no better at sums",
+    title="The reported loss reads lower than the model deserves",
     phase="target masks",
     replaces={"answer_mask": answer_mask},
     recipe="packed-answer-16",
-    steps=1200,
     questions=(
-        Question("loss_vs_control", "Compared with a run whose mask is right, will the reported "
-                 "training loss be lower, or about the same or higher?",
-                 options=("lower", "about the same or higher"), observe=_loss_vs_control,
+        Question("loss_vs_truth", "Will the loss this run reports be lower than the same model's loss "
+                 "measured over every real answer token?",
+                 options=("lower", "about the same or higher"), observe=_loss_vs_truth,
                  default="about the same or higher"),
         Question("ignored_share", "What percentage of real answer tokens will carry the ignore index "
                  "(and so never be trained on)?", tolerance=8,
@@ -44,7 +43,7 @@ BREAK = Break(
         Question("explain", "In a sentence or two: which tokens does the mask drop, and what does that "
                  "do to the loss you read?"),
     ),
-    symptoms=(Symptom("ignored_answer_tokens"), Symptom("loss_reads_lower")),
+    symptoms=(Symptom("ignored_answer_tokens"), Symptom("loss_hides_tokens")),
     hints=(
         "The loss you read is a mean over the supervised tokens only. Which tokens are in that mean?",
         "Count the answer tokens whose target is the ignore index. The healthy mask ignores none of "
@@ -58,8 +57,9 @@ BREAK = Break(
     cause="The answer mask is computed separately for every block, starting in the 'prompt' state, "
           "so a block that begins in the middle of an answer marks those answer tokens as prompt.",
     why="Losses under different masks are not comparable: the dropped tokens are the hardest ones "
-        "(their prompt lies before the block), so hiding them makes the loss read a third lower "
-        "without any gain in the model. Only the share of ignored answer tokens shows the mask is wrong.",
+        "(their prompt lies before the block), so hiding them makes the loss read lower without any "
+        "gain in the model. Only counting the answer tokens that carry the ignore index, or measuring "
+        "the loss over every real answer token, shows that the mask is wrong.",
     seen_in="Packed fine-tuning pipelines that concatenate examples, cut fixed blocks, and only then "
             "derive the completion-only mask from the block's tokens (looking for the response "
             "template inside each block) instead of carrying each example's mask through packing.",

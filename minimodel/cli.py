@@ -1,4 +1,4 @@
-"""The `minimodel` command line (typer): exp, breaks list/show, check, bench. torch loads lazily."""
+"""The `minimodel` command line (typer): exp, breaks list/show, check. torch loads lazily."""
 from __future__ import annotations
 
 import os
@@ -57,7 +57,7 @@ def _train(tag: str, steps: int | None, seed: int, recipe: str | None) -> None:
     from minimodel.runs import runs_root
 
     try:
-        manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo)
+        manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo).manifest
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: the previous checkpoint and manifest in {runs_root() / tag}/ are "
                    "intact; interrupted.json marks this attempt", err=True)
@@ -73,8 +73,10 @@ def verdict_lines(manifest: dict) -> str:
     control = {f["name"]: f for f in (manifest["control"] or {}).get("findings", [])}
     head = f"{'detector':<22} {manifest['tag']:>24}" + (f" {'healthy control':>18}" if control else "")
     rows = [head]
+    def cell(x: dict) -> str:
+        return ("n/a" if x["value"] is None else f"{x['value']:.3g}") + (" FIRED" if x["fired"] else " quiet")
+
     for f in manifest["findings"]:
-        cell = lambda x: ("n/a" if x["value"] is None else f"{x['value']:.3g}") + (" FIRED" if x["fired"] else " quiet")
         row = f"{f['name']:<22} {cell(f):>24}"
         if f["name"] in control:
             row += f" {cell(control[f['name']]):>18}"
@@ -138,14 +140,6 @@ def check(seeds: str = typer.Option("0", help="comma-separated seeds for the bre
         fail(f"--seeds must be integers separated by commas, got {seeds!r}")
     ok = run_checks(seed_list, only, echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
-
-
-@app.command()
-def bench() -> None:
-    """Throughput and time-to-verdict figures (a table, not a test)."""
-    from minimodel.bench import main
-
-    main(echo=typer.echo)
 
 
 def main() -> None:

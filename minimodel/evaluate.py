@@ -27,9 +27,9 @@ def tf_losses(model, batches: list[Batch], tok) -> dict:
         counts["loss"] += int(supervised.sum())
         sums["answer"] += float(loss_true[b.is_answer.reshape(-1)].sum())
         counts["answer"] += int(b.is_answer.sum())
-        for t, l in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
+        for t, loss in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
             kind = tok.kind(t)
-            sums[kind] += l
+            sums[kind] += loss
             counts[kind] += 1
     out = {k: sums[k] / counts[k] for k in ("loss", "answer") if counts[k]}
     out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer")}
@@ -108,7 +108,10 @@ def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_sam
     samples = [{"prompt": ex.prompt, "target": ex.answer, "generated": tok.decode(c).rstrip("\n"),
                 "stopped": bool(c) and c[-1] == tok.eos_id, "exact": ok}
                for ex, c, ok in zip(examples[:n_samples], conts, exact)]
+    well_formed = [len(c) >= 2 and c[-1] == tok.eos_id and all(tok.kind(t) == "digit" for t in c[:-1])
+                   for c in conts]
     return {"exact_match": sum(exact) / len(exact),
+            "malformed_share": 1 - sum(well_formed) / len(well_formed),
             "exact_by_answer_length": {n: sum(v) / len(v) for n, v in sorted(by_len.items())},
             "stop_rate": sum(bool(c) and c[-1] == tok.eos_id for c in conts) / len(conts),
             "samples": samples}

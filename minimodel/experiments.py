@@ -1,14 +1,15 @@
 """The named experiments behind `just exp NAME --tag TAG`: 17-train-mini and 17-sample."""
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from minimodel import seams
 from minimodel.catalogue import Break, find_break, load_catalogue
 from minimodel.detectors import DETECTORS, detect
 from minimodel.recipes import Recipe, get_recipe
+from minimodel.runner import RunResult
 from minimodel.runs import (CheckpointError, load_checkpoint, now, runs_root, save_checkpoint,
                             versions, write_json)
 
@@ -65,8 +66,16 @@ def _samples_text(metrics: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class Outcome:
+    manifest: dict
+    run: RunResult  # the tag's run (the break, or the baseline)
+    control: RunResult | None  # the healthy control, for a break
+    folder: Path
+
+
 def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
-               echo=print) -> dict:
+               echo=print, folder: Path | None = None) -> Outcome:
     """Train the tag's model (a break and its healthy control, or the baseline) into runs/<tag>/."""
     from minimodel.plots import loss_figure, save
     from minimodel.runner import execute
@@ -74,7 +83,7 @@ def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: s
 
     catalogue = load_catalogue()
     brk = break_for_tag(tag, catalogue)
-    folder = runs_root() / tag
+    folder = folder or runs_root() / tag
     started = now()
     if recipe_name is not None:
         recipe = get_recipe(recipe_name, steps=steps)
@@ -97,7 +106,8 @@ def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: s
     m = run.metrics
     curves = {tag: run.train_losses} | ({"healthy control": control.train_losses} if control else {})
     save(loss_figure(curves, m["entropy_floor"], m["ln_vocab"], f"{tag}: training loss"), folder / "loss.png")
-    _attention_png(run.model, run.task, recipe, folder / "attention.png", f"{tag}: attention")
+    with run.installed():
+        _attention_png(run.model, run.task, recipe, folder / "attention.png", f"{tag}: attention")
     if control:
         _attention_png(control.model, control.task, recipe, folder / "attention-healthy.png",
                        "healthy control: attention")
@@ -119,7 +129,7 @@ def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: s
     }
     write_json(folder / "manifest.json", manifest)
     (folder / "interrupted.json").unlink(missing_ok=True)
-    return manifest
+    return Outcome(manifest, run, control, folder)
 
 
 def sample(tag: str, n: int = 8, prompt: str | None = None, echo=print) -> list[dict]:
@@ -156,7 +166,3 @@ def sample(tag: str, n: int = 8, prompt: str | None = None, echo=print) -> list[
 
 
 EXPERIMENTS = {"17-train-mini": train_mini, "17-sample": sample}
-
-
-def manifest_summary(manifest: dict) -> str:
-    return json.dumps({f["name"]: f["fired"] for f in manifest["findings"]})

@@ -32,7 +32,7 @@ RECIPES = {
     # answer-only loss on packed blocks of 16: where truncation at block boundaries bites
     "packed-answer-16": Recipe(block_size=16, steps=600, loss_on="answer"),
     # one padded example per row with PAUSE tokens; loss on everything but special tokens
-    "padded-rows": Recipe(task="padded-addition", batching="rows", block_size=24, loss_on="all",
+    "padded-rows": Recipe(task="padded-addition", batching="rows", block_size=32, loss_on="all",
                           batch_size=32, steps=400),
 }
 

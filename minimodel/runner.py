@@ -23,12 +23,17 @@ from minimodel.train import train
 class RunResult:
     recipe: Recipe
     seed: int
-    replaced: list[str]  # names of the seams that did not run their healthy code
+    replacements: dict[str, Callable]  # the seams that did not run their healthy code
     metrics: dict
     train_losses: list[float]
     model: GPT = field(repr=False)
     task: Task = field(repr=False)
     seconds: float = 0.0
+    owner: str = "a replacement"
+
+    def installed(self):
+        """The seams this run trained with, for inspecting its model afterwards (heatmaps, samples)."""
+        return seams.replaced(self.replacements, self.owner)
 
 
 def _target_shares(batches, special_ids) -> tuple[float, float]:
@@ -97,5 +102,5 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
     metrics.update(leak=leak, loss_init=loss_init, ln_vocab=math.log(tok.vocab_size),
                    entropy_floor=entropy_floor(task, recipe),
                    train_loss=sum(losses[-10:]) / len(losses[-10:]))
-    return RunResult(recipe, seed, sorted(replacements), metrics, losses, model, task,
-                     time.perf_counter() - t0)
+    return RunResult(recipe, seed, replacements, metrics, losses, model, task,
+                     time.perf_counter() - t0, owner)

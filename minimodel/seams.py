@@ -149,10 +149,11 @@ def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep
     Computed once on the whole stream, then cut with the blocks: a block that starts in the
     middle of an answer still knows those tokens are answer tokens.
     """
-    is_sep, is_eos = stream == sep_id, stream == eos_id
-    opened = torch.cumsum(is_sep.long(), 0)  # separators seen up to and including each token
-    closed = torch.cumsum(is_eos.long(), 0) - is_eos.long()  # stops seen strictly before it
-    in_answer = (opened > closed) & ~is_sep  # (N,)
+    pos = torch.arange(len(stream))
+    last_sep = torch.where(stream == sep_id, pos, -1).cummax(0).values  # latest '=' at or before
+    last_eos = torch.where(stream == eos_id, pos, -1).cummax(0).values  # latest stop at or before
+    prev_eos = torch.cat([last_eos.new_tensor([-1]), last_eos[:-1]])  # latest stop strictly before
+    in_answer = (last_sep > prev_eos) & (stream != sep_id)  # (N,) after a '=', up to its stop
     targets = starts[:, None] + 1 + torch.arange(block_size)  # (B, T) stream index of each target
     return in_answer[targets]
 

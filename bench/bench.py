@@ -1,0 +1,91 @@
+"""`just bench`: training throughput at the seed configuration and cold-start time to each verdict."""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reference_gpt import ReferenceGPT  # noqa: E402
+
+from minimodel.data import PackedBatches  # noqa: E402
+from minimodel.model import GPT, preset  # noqa: E402
+from minimodel.probes import record_attention  # noqa: E402
+from minimodel.recipes import get_recipe  # noqa: E402
+from minimodel.tasks import make_task  # noqa: E402
+from minimodel.train import make_optimizer  # noqa: E402
+
+THREADS = int(os.environ.get("MINIMODEL_THREADS", "2"))
+
+
+def ms_per_step(model, batches, recipe, steps: int = 30, warmup: int = 5, watch: bool = False) -> float:
+    opt = make_optimizer(model, recipe)
+    times = []
+    for i in range(warmup + steps):
+        b = batches.sample()
+        t0 = time.perf_counter()
+        if watch:
+            with record_attention(model):
+                _, loss = model(b.x, b.y)
+        else:
+            _, loss = model(b.x, b.y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def throughput(echo) -> None:
+    recipe = get_recipe("seed-stream")  # 6 layers, 4 heads, 128 wide, block 64, batch 32
+    task = make_task(recipe.task)
+    batches = PackedBatches(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on)
+    cfg = preset(recipe.model, vocab_size=task.tokenizer.vocab_size, block_size=recipe.block_size)
+    tokens = recipe.block_size * recipe.batch_size
+    torch.manual_seed(0)
+    rows = [("nanoGPT-style reference (SDPA, is_causal)",
+             ms_per_step(ReferenceGPT(cfg.vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.n_embd),
+                         batches, recipe))]
+    torch.manual_seed(0)
+    rows.append(("minimodel fast path (SDPA + seam mask)", ms_per_step(GPT(cfg), batches, recipe)))
+    torch.manual_seed(0)
+    rows.append(("minimodel recording attention (manual)", ms_per_step(GPT(cfg), batches, recipe, watch=True)))
+    ref = rows[0][1]
+    echo(f"training throughput, seed config (6L/4H/128d, block 64, batch 32), {THREADS} threads")
+    echo(f"{'path':<44} {'ms/step':>8} {'tokens/s':>9} {'vs ref':>7}")
+    for name, ms in rows:
+        echo(f"{name:<44} {ms:8.1f} {tokens / ms * 1000:9.0f} {ref / ms:6.2f}x")
+
+
+def time_to_verdict(echo) -> None:
+    from minimodel.catalogue import load_catalogue
+
+    echo("\ncold start to verdict: `minimodel exp 17-train-mini --tag TAG` in a fresh process")
+    echo(f"{'tag':<30} {'seconds':>8}")
+    exe = Path(sys.executable).with_name("minimodel")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, MINIMODEL_RUNS=tmp, MINIMODEL_THREADS=str(THREADS))
+        for brk in load_catalogue():
+            t0 = time.perf_counter()
+            r = subprocess.run([str(exe), "exp", "17-train-mini", "--tag", brk.tag], env=env,
+                               capture_output=True, text=True)
+            took = time.perf_counter() - t0
+            echo(f"{brk.tag:<30} {took:8.1f}" + ("" if r.returncode == 0 else f"  FAILED: {r.stderr[-200:]}"))
+
+
+def main(echo=print) -> None:
+    torch.set_num_threads(THREADS)
+    throughput(echo)
+    time_to_verdict(echo)
+
+
+if __name__ == "__main__":
+    main()
