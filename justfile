@@ -32,3 +32,8 @@ test *ARGS:
 [no-exit-message]
 bench:
     @{{bin}}/python bench/bench.py
+
+# seal a prediction before running a break: just predict broken-no-mask --learner ada [--answers FILE]
+[no-exit-message]
+predict BREAK *ARGS:
+    @{{bin}}/minimodel predict {{BREAK}} {{ARGS}}

@@ -1,4 +1,4 @@
-"""The `minimodel` command line (typer): exp, breaks list/show, check. torch loads lazily."""
+"""The `minimodel` command line (typer): exp, breaks list/show, check, predict, grade. torch loads lazily."""
 from __future__ import annotations
 
 import os
@@ -31,7 +31,9 @@ def exp(name: str = typer.Argument(..., help="17-train-mini or 17-sample"),
         seed: int = typer.Option(0, help="seed for data, initialisation and batches"),
         recipe: str = typer.Option(None, help="override the recipe (see minimodel.recipes)"),
         n: int = typer.Option(8, help="17-sample: how many held-out prompts"),
-        prompt: str = typer.Option(None, help="17-sample: your own prompt, e.g. 12+34")) -> None:
+        prompt: str = typer.Option(None, help="17-sample: your own prompt, e.g. 12+34"),
+        learner: str = typer.Option(None, help="run for this learner: learners/<name>/runs/<tag>/, "
+                                    "recording the learner's sealed prediction")) -> None:
     """Run a named experiment for a tag: `exp 17-train-mini --tag broken-no-mask`."""
     from minimodel.experiments import EXPERIMENTS, UsageError
     from minimodel.runs import CheckpointError
@@ -43,29 +45,34 @@ def exp(name: str = typer.Argument(..., help="17-train-mini or 17-sample"),
     _threads()
     try:
         if name == "17-train-mini":
-            _train(tag, steps, seed, recipe)
+            _train(tag, steps, seed, recipe, learner)
         else:
-            EXPERIMENTS[name](tag, n=n, prompt=prompt, echo=typer.echo)
+            EXPERIMENTS[name](tag, n=n, prompt=prompt, echo=typer.echo, learner=learner)
     except (UsageError, CheckpointError) as e:
         fail(str(e))
     except ValueError as e:  # bad recipe name, prompt outside the vocabulary, ...
         fail(str(e))
 
 
-def _train(tag: str, steps: int | None, seed: int, recipe: str | None) -> None:
-    from minimodel.experiments import train_mini
-    from minimodel.runs import runs_root
+def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: str | None = None) -> None:
+    from minimodel.experiments import run_folder, train_mini
 
+    folder = run_folder(tag, learner)
     try:
-        manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo).manifest
+        manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo, learner=learner).manifest
     except KeyboardInterrupt:
-        typer.echo(f"\ninterrupted: the previous checkpoint and manifest in {runs_root() / tag}/ are "
+        typer.echo(f"\ninterrupted: the previous checkpoint and manifest in {folder}/ are "
                    "intact; interrupted.json marks this attempt", err=True)
         raise typer.Exit(130)
     typer.echo("")
     typer.echo(verdict_lines(manifest))
-    typer.echo(f"\nwrote {runs_root() / tag}/: {', '.join(manifest['files'])}")
-    typer.echo(f"next: just exp 17-sample --tag {tag}")
+    if learner is not None:
+        p = manifest.get("prediction")
+        typer.echo(f"\nlearner {learner}: " + (f"prediction revision {p['revision']} sealed at {p['sealed_at']} "
+                                               f"({p['digest'][:19]}...) recorded" if p else
+                                               "no sealed prediction recorded for this run"))
+    typer.echo(f"\nwrote {folder}/: {', '.join(manifest['files'])}")
+    typer.echo(f"next: just exp 17-sample --tag {tag}" + (f" --learner {learner}" if learner else ""))
 
 
 def verdict_lines(manifest: dict) -> str:
@@ -140,6 +147,86 @@ def check(seeds: str = typer.Option("0", help="comma-separated seeds for the bre
         fail(f"--seeds must be integers separated by commas, got {seeds!r}")
     ok = run_checks(seed_list, only, echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. broken-no-mask"),
+            learner: str = typer.Option(..., help="your name (letters, digits, '.', '_', '-')"),
+            answers: str = typer.Option(None, help="a JSON file {question id: answer}; without it, "
+                                        "you are asked each question")) -> None:
+    """Seal your prediction for a break before you run it (saved in learners/<name>/<tag>.prediction.json)."""
+    from minimodel.catalogue import find_break
+    from minimodel.predictions import PredictionError, check_learner, current, prediction_path, seal
+
+    try:
+        b = find_break(name)
+        check_learner(learner)
+        before = current(learner, b)
+        given = _answers_from_file(answers) if answers else _ask(b)
+        version = seal(learner, b, given)
+    except (LookupError, PredictionError) as e:
+        fail(str(e))
+    path = prediction_path(learner, b)
+    if before is not None and version["digest"] == before["digest"]:
+        typer.echo(f"unchanged: revision {version['revision']} sealed at {version['sealed_at']} "
+                   f"stays in force ({path})")
+    elif version["revision"] > 1:
+        typer.echo(f"sealed revision {version['revision']} at {version['sealed_at']}; the earlier revisions are "
+                   f"kept and the grader shows them ({path})")
+    else:
+        typer.echo(f"sealed at {version['sealed_at']}, digest {version['digest'][:19]}... ({path})")
+    typer.echo(f"next: just exp 17-train-mini --tag {b.tag} --learner {learner}")
+
+
+def _answers_from_file(path: str) -> dict:
+    import json
+    from pathlib import Path
+
+    from minimodel.predictions import PredictionError
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PredictionError(f"cannot read answers from {path} ({str(e).splitlines()[0][:100]}); "
+                              'write JSON such as {"loss_vs_floor": "near it", ...}') from None
+    if not isinstance(data, dict):
+        raise PredictionError(f"{path} must hold one JSON object {{question id: answer}}")
+    return data
+
+
+def _ask(b) -> dict:
+    """One prompt per question; a choice is picked by its number, a number re-asked until it is one."""
+    typer.echo(f"{b.tag}: {b.title}\nseal your prediction before you run it.\n")
+    got: dict = {}
+    for q in b.questions:
+        typer.echo(q.text)
+        if q.kind == "choice":
+            for i, option in enumerate(q.options, 1):
+                typer.echo(f"  {i}. {option}")
+            valid = {str(i): o for i, o in enumerate(q.options, 1)}
+            got[q.id] = valid[_ask_until(f"your choice (1-{len(q.options)})", lambda t: t in valid)]
+        elif q.kind == "number":
+            got[q.id] = float(_ask_until(f"your estimate (scored within +/-{q.tolerance:g})", _is_number))
+        else:
+            got[q.id] = _ask_until("your explanation", lambda t: bool(t))
+        typer.echo("")
+    return got
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.lower() not in ("nan", "inf", "-inf", "infinity", "-infinity")
+
+
+def _ask_until(label: str, ok) -> str:
+    while True:
+        text = str(typer.prompt(label)).strip()
+        if ok(text):
+            return text
+        typer.echo(f"  {text!r} is not a valid answer here; try again")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from minimodel import seams
 from minimodel.catalogue import Break, find_break, load_catalogue
 from minimodel.detectors import DETECTORS, detect
+from minimodel.predictions import PredictionError, check_learner, in_force_stamp, learner_run_folder, log_run
 from minimodel.recipes import Recipe, get_recipe
 from minimodel.runner import RunResult
 from minimodel.runs import (CheckpointError, load_checkpoint, now, runs_root, save_checkpoint,
@@ -66,6 +67,16 @@ def _samples_text(metrics: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_folder(tag: str, learner: str | None = None) -> Path:
+    """runs/<tag>/, or learners/<name>/runs/<tag>/ for a learner's run."""
+    if learner is None:
+        return runs_root() / tag
+    try:
+        return learner_run_folder(learner, tag)
+    except PredictionError as e:
+        raise UsageError(str(e)) from None
+
+
 @dataclass
 class Outcome:
     manifest: dict
@@ -75,14 +86,31 @@ class Outcome:
 
 
 def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
-               echo=print, folder: Path | None = None) -> Outcome:
-    """Train the tag's model (a break and its healthy control, or the baseline) into runs/<tag>/."""
+               echo=print, folder: Path | None = None, learner: str | None = None) -> Outcome:
+    """Train the tag's model (a break and its healthy control, or the baseline) into runs/<tag>/.
+
+    For a learner the run goes to learners/<name>/runs/<tag>/ and records the prediction in force."""
     from minimodel.plots import loss_figure, save
     from minimodel.runner import execute
     from minimodel.verdict import recipe_for, run_break
 
     catalogue = load_catalogue()
     brk = break_for_tag(tag, catalogue)
+    stamp, stamp_problem = None, None
+    if learner is not None:
+        try:
+            check_learner(learner)
+        except PredictionError as e:
+            raise UsageError(str(e)) from None
+        folder = folder or learner_run_folder(learner, tag)
+        try:
+            stamp = in_force_stamp(learner, brk)
+        except PredictionError as e:  # a damaged prediction file: run anyway, record that it was unreadable
+            stamp_problem = str(e)
+            echo(f"warning: {e}")
+        if brk and stamp is None and stamp_problem is None:
+            echo(f"note: no sealed prediction for {learner}; seal one first with: "
+                 f"minimodel predict {tag} --learner {learner}")
     folder = folder or runs_root() / tag
     started = now()
     if recipe_name is not None:
@@ -127,20 +155,28 @@ def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: s
         if control else None,
         "files": sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) + ["manifest.json"],
     }
+    if learner is not None:
+        manifest["learner"] = learner
+        manifest["prediction"] = stamp
+        if stamp_problem:
+            manifest["prediction_problem"] = stamp_problem
     write_json(folder / "manifest.json", manifest)
+    if learner is not None:
+        log_run(learner, tag, {"started_at": started, "finished_at": manifest["finished_at"], "seed": seed,
+                               "steps": recipe.steps, "folder": str(folder), "prediction": stamp})
     (folder / "interrupted.json").unlink(missing_ok=True)
     return Outcome(manifest, run, control, folder)
 
 
-def sample(tag: str, n: int = 8, prompt: str | None = None, echo=print) -> list[dict]:
-    """Greedy samples from the checkpoint that 17-train-mini wrote for the same tag."""
+def sample(tag: str, n: int = 8, prompt: str | None = None, echo=print, learner: str | None = None) -> list[dict]:
+    """Greedy samples from the checkpoint that 17-train-mini wrote for the same tag (and learner)."""
     from minimodel.evaluate import ar_eval, free_run, prompt_prefix
     from minimodel.tasks import Example, make_task
 
     catalogue = load_catalogue()
     brk = break_for_tag(tag, catalogue)
-    folder = runs_root() / tag
-    hint = f"just exp 17-train-mini --tag {tag}"
+    folder = run_folder(tag, learner)
+    hint = f"just exp 17-train-mini --tag {tag}" + (f" --learner {learner}" if learner else "")
     if not (folder / "model.pt").exists():
         raise CheckpointError(f"no checkpoint for tag {tag!r} yet ({folder}/model.pt); create it with: {hint}")
     model, meta = load_checkpoint(folder / "model.pt", hint)
