@@ -37,3 +37,13 @@ bench:
 [no-exit-message]
 predict BREAK *ARGS:
     @{{bin}}/minimodel predict {{BREAK}} {{ARGS}}
+
+# grade every learner x break x question: just grade learners/ [--out DIR] [--breaks TAGS]
+[no-exit-message]
+grade DIR *ARGS:
+    @{{bin}}/minimodel grade {{DIR}} {{ARGS}}
+
+# answer keys for grading learners who have no run: solutions/<bNN_slug>/answer_key.json
+[no-exit-message]
+answer-keys *ARGS:
+    @MINIMODEL_THREADS=${MINIMODEL_THREADS:-2} {{bin}}/minimodel answer-keys {{ARGS}}

@@ -229,6 +229,57 @@ def _ask_until(label: str, ok) -> str:
         typer.echo(f"  {text!r} is not a valid answer here; try again")
 
 
+@app.command()
+def grade(folder: str = typer.Argument(..., help="the learners folder, e.g. learners/"),
+          out: str = typer.Option(None, help="where gradebook.csv and report.md go (default: the folder itself)"),
+          breaks: str = typer.Option(None, help="comma-separated tags to grade (default: every break the "
+                                     "class predicted, ran or took hints for)"),
+          solutions: str = typer.Option(None, help="answer keys folder (default: solutions/)")) -> None:
+    """Grade every learner x break x question: gradebook.csv and report.md."""
+    from pathlib import Path
+
+    from minimodel.grade import GradeError, grade as grade_all, write_outputs
+
+    only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
+    try:
+        book = grade_all(Path(folder), solutions=Path(solutions) if solutions else None, only=only)
+    except GradeError as e:
+        fail(str(e))
+    for p in book.problems:
+        typer.echo(f"skipped: {p}", err=True)
+    if not book.rows:
+        fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints or a run", 1)
+    csv_path, md_path = write_outputs(book, Path(folder), Path(out) if out else Path(folder))
+    scored = [r for r in book.rows if r["score"] != ""]
+    typer.echo(f"graded {len(book.learners)} learner(s) x {len(book.breaks)} break(s): {len(book.rows)} rows, "
+               f"{sum(r['score'] for r in scored)}/{sum(r['max_score'] for r in scored)} points, "
+               f"{len(book.problems)} file problem(s)")
+    typer.echo(f"wrote {csv_path} and {md_path}")
+    if book.graded == 0:
+        fail("nothing could be graded: no readable prediction in any learner folder", 1)
+
+
+@app.command("answer-keys")
+def answer_keys(only: str = typer.Option(None, help="one break (tag or id); default: every break"),
+                seed: int = typer.Option(0, help="the reference run's seed"),
+                steps: int = typer.Option(None, help="training steps (default: each break's recipe)"),
+                solutions: str = typer.Option(None, help="where to write (default: solutions/)")) -> None:
+    """Run each break once and write solutions/<bNN_slug>/answer_key.json (what grading falls back on)."""
+    from pathlib import Path
+
+    from minimodel.answer_key import write_answer_key
+    from minimodel.catalogue import find_break, load_catalogue
+
+    _threads()
+    try:
+        chosen = [find_break(only)] if only else load_catalogue()
+    except LookupError as e:
+        fail(str(e))
+    for b in chosen:
+        path = write_answer_key(b, seed, Path(solutions) if solutions else None, steps)
+        typer.echo(f"{b.tag}: wrote {path}")
+
+
 def main() -> None:
     try:
         app()

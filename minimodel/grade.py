@@ -1,0 +1,430 @@
+"""Grading: every learner x break x question, the sealed prediction against what the learner's run showed."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from minimodel.answer_key import AnswerKeyError, load_answer_key
+from minimodel.catalogue import Break, Question, load_catalogue
+from minimodel.detectors import Finding, detect
+from minimodel.predictions import PredictionError, check_learner, digest, read_file
+from minimodel.runs import _atomic, now
+
+COLUMNS = ["learner", "break", "question", "kind", "predicted", "observed", "tolerance", "score", "max_score",
+           "graded_against", "revision_graded", "revisions", "sealed_at", "first_run_at", "sealed_before_run",
+           "revised_after_run", "revised_answer", "missing", "hints_used", "digest_ok", "notes"]
+SUFFIXES = {"prediction": ".prediction.json", "hints": ".hints.json", "runs": ".runs.json"}
+
+
+class GradeError(ValueError):
+    """Nothing to grade at all (no such folder): the message says what to pass instead."""
+
+
+@dataclass
+class Work:
+    """What one learner left for one break: prediction versions, hints, runs (each maybe absent)."""
+    learner: str
+    brk: Break
+    versions: list[dict] = field(default_factory=list)
+    unreadable: str = ""  # why the prediction file could not be used
+    hints: list[dict] | None = field(default_factory=list)  # None: the hints file was unreadable
+    runs: list[dict] = field(default_factory=list)  # {started_at, prediction?} from the log and the manifest
+    manifest: dict | None = None  # the learner's last run of this break, with findings
+
+
+@dataclass
+class Gradebook:
+    rows: list[dict]
+    problems: list[str]  # one line per file skipped or partly used
+    learners: list[str]
+    breaks: list[Break]
+
+    @property
+    def graded(self) -> int:
+        """Rows that carry a prediction (a class with none at all has nothing to grade)."""
+        return sum(1 for r in self.rows if r["missing"] == "no" and r["predicted"] != "")
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+def _load_json(path: Path, problems: list[str], what: str):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        problems.append(f"{path}: not readable JSON ({str(e).splitlines()[0][:80]}); {what} skipped")
+        return None
+
+
+def _tag_of(path: Path, suffix: str, tags: dict[str, Break], problems: list[str]) -> Break | None:
+    tag = path.name[: -len(suffix)]
+    if tag not in tags:
+        problems.append(f"{path}: unknown break {tag!r} (known: {', '.join(tags)}); file skipped")
+        return None
+    return tags[tag]
+
+
+def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[str]) -> dict[str, Work]:
+    """Everything one learner's folder holds, by break tag; each bad file is reported and skipped."""
+    works: dict[str, Work] = {}
+
+    def work(b: Break) -> Work:
+        return works.setdefault(b.tag, Work(learner, b))
+
+    for path in sorted(folder.iterdir()):
+        kind = next((k for k, s in SUFFIXES.items() if path.name.endswith(s)), None)
+        if kind is None or not path.is_file():
+            continue
+        if path.is_symlink():
+            problems.append(f"{path}: a symbolic link, refused; file skipped")
+            continue
+        b = _tag_of(path, SUFFIXES[kind], tags, problems)
+        if b is None:
+            continue
+        w = work(b)
+        if kind == "prediction":
+            try:
+                w.versions = read_file(path, learner, b.tag)["versions"]
+            except PredictionError as e:
+                w.unreadable = str(e)
+                problems.append(f"{path}: {e}; prediction skipped")
+        elif kind == "hints":
+            data = _load_json(path, problems, "hints")
+            ok = isinstance(data, list) and all(isinstance(h, dict) and isinstance(h.get("level"), int) for h in data)
+            if data is not None and not ok:
+                problems.append(f"{path}: not a list of {{level, revealed_at}}; hints skipped")
+            w.hints = data if ok else None
+        else:
+            data = _load_json(path, problems, "run log")
+            if isinstance(data, list):
+                w.runs += [e for e in data if isinstance(e, dict) and isinstance(e.get("started_at"), str)]
+            elif data is not None:
+                problems.append(f"{path}: not a list of runs; run log skipped")
+    runs = folder / "runs"
+    for path in sorted(runs.glob("*/manifest.json")) if runs.is_dir() else []:
+        b = tags.get(path.parent.name)
+        if b is None:
+            problems.append(f"{path}: unknown break {path.parent.name!r}; run skipped")
+            continue
+        m = _load_json(path, problems, "run")
+        if not isinstance(m, dict):
+            if m is not None:
+                problems.append(f"{path}: not a run manifest; run skipped")
+            continue
+        w = work(b)
+        if isinstance(m.get("started_at"), str):
+            w.runs.append({"started_at": m["started_at"], **({"prediction": m["prediction"]}
+                                                              if "prediction" in m else {})})
+        if m.get("learner", learner) != learner:
+            problems.append(f"{path}: the manifest names learner {m.get('learner')!r}, not {learner!r}")
+        if not m.get("findings") or not isinstance(m.get("metrics"), dict):
+            problems.append(f"{path}: the manifest has no findings or metrics; {learner} x {b.tag} graded "
+                            "against the answer key instead")
+        else:
+            w.manifest = m
+    return works
+
+
+# ----------------------------------------------------------------------------------------------- timing
+
+@dataclass
+class Timing:
+    graded: dict | None  # the version whose answers are graded
+    first_run_at: str = ""
+    sealed_before_run: str = ""  # yes / no / "" (no run yet)
+    revised_after_run: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _index_of(versions: list[dict], stamp_digest: str, started: str) -> int | None:
+    """The version a run recorded: the last with that digest sealed by the run's start, else the first."""
+    hits = [i for i, v in enumerate(versions) if v["digest"] == stamp_digest]
+    before = [i for i in hits if versions[i]["sealed_at"] <= started]
+    return before[-1] if before else hits[0] if hits else None
+
+
+def timing(w: Work) -> Timing:
+    """Which version is graded, and whether it was sealed before the first run and revised after it.
+
+    The digest a run recorded decides (the prediction in force when it started); seal times and run start
+    times (ISO 8601, UTC) decide only for a run that recorded nothing about predictions."""
+    versions = w.versions
+    if not w.runs:
+        return Timing(versions[-1] if versions else None)
+    first = min(w.runs, key=lambda r: r["started_at"])
+    t = Timing(None, first_run_at=first["started_at"])
+    if not versions:
+        t.sealed_before_run = "no"
+        return t
+    stamp = first.get("prediction", "absent")
+    if isinstance(stamp, dict) and isinstance(stamp.get("digest"), str):
+        idx = _index_of(versions, stamp["digest"], first["started_at"])
+        if idx is None:
+            t.notes.append("the first run recorded a prediction digest found in no sealed version "
+                           "(the file was edited or replaced)")
+    elif stamp is None:
+        idx = None  # the run recorded that no prediction was sealed
+    else:
+        before = [i for i, v in enumerate(versions) if v["sealed_at"] <= first["started_at"]]
+        idx = before[-1] if before else None
+    if idx is None:
+        t.graded, t.sealed_before_run = versions[0], "no"
+        t.revised_after_run = "yes" if len(versions) > 1 else "no"
+    else:
+        t.graded, t.sealed_before_run = versions[idx], "yes"
+        t.revised_after_run = "yes" if len(versions) > idx + 1 else "no"
+    return t
+
+
+# ----------------------------------------------------------------------------------------------- observing
+
+def _findings_by_name(brk: Break, manifest: dict) -> dict[str, Finding]:
+    """The manifest's findings as Finding objects; a break detector it lacks is recomputed from its metrics."""
+    names = {f.name for f in fields(Finding)}
+    found = {d["name"]: Finding(**{k: d.get(k) for k in names})
+             for d in manifest["findings"] if isinstance(d, dict) and "name" in d}
+    lacking = [n for n in brk.detectors if n not in found]
+    if lacking:
+        control = (manifest.get("control") or {}).get("metrics")
+        found |= {f.name: f for f in detect(lacking, manifest["metrics"], control, brk.thresholds)}
+    return found
+
+
+def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
+    """question id -> observed answer, and question id -> where it came from ('run' or 'answer_key')."""
+    observed, source = {}, {}
+    if w.manifest is not None:
+        try:
+            by_name = _findings_by_name(w.brk, w.manifest)
+        except (KeyError, TypeError, ValueError) as e:
+            by_name = None
+            problems.append(f"{w.learner} x {w.brk.tag}: the run's findings are unusable ({type(e).__name__}: {e}); "
+                            "graded against the answer key")
+        for q in w.brk.questions:
+            if q.observe is None or by_name is None:
+                continue
+            try:
+                observed[q.id] = observe_one(q, w.manifest["metrics"], by_name)
+                source[q.id] = "run"
+            except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
+                problems.append(f"{w.learner} x {w.brk.tag}: cannot observe {q.id!r} in the run "
+                                f"({type(e).__name__}: {e}); graded against the answer key")
+    key = keys.get(w.brk.tag)
+    for qid, value in (key or {}).get("answers", {}).items():
+        if qid not in observed:
+            observed[qid], source[qid] = value, "answer_key"
+    return observed, source
+
+
+def observe_one(q: Question, metrics: dict, by_name: dict) -> str | float:
+    value = q.observe(metrics, by_name)
+    return round(float(value), 2) if q.kind == "number" else value
+
+
+# ----------------------------------------------------------------------------------------------- scoring
+
+def score(q: Question, predicted, observed) -> int | str:
+    """1 or 0 for a choice (equal) or a number (within the tolerance); '' for text (the instructor's)."""
+    if q.kind == "text" or observed is None:
+        return ""
+    if predicted is None:
+        return 0
+    if q.kind == "choice":
+        return int(predicted == observed)
+    try:
+        return int(abs(float(predicted) - float(observed)) <= q.tolerance + 1e-9)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}" if math.isfinite(value) else ""
+    return str(value)
+
+
+def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
+    t = timing(w)
+    observed, source = observations(w, keys, problems)
+    graded = t.graded
+    answers = graded["answers"] if graded else {}
+    latest = w.versions[-1]["answers"] if w.versions else {}
+    notes = list(t.notes)
+    if w.unreadable:
+        notes.append("prediction file unreadable (see problems)")
+    elif not w.versions:
+        notes.append("no sealed prediction")
+    bad_digests = [v.get("revision", i + 1) for i, v in enumerate(w.versions)
+                   if digest(w.learner, w.brk.tag, v["answers"]) != v["digest"]]
+    if bad_digests:
+        notes.append(f"revision(s) {', '.join(map(str, bad_digests))} do not match their digest: edited by hand")
+    if w.hints is None:
+        hints_used = ""
+    else:
+        hints_used = max((h["level"] for h in w.hints), default=0)
+    rows = []
+    for q in w.brk.questions:
+        has = q.id in answers
+        pred = answers.get(q.id)
+        row_notes = list(notes)
+        if graded and not has:
+            row_notes.append("question unanswered in the graded version")
+        obs = observed.get(q.id)
+        s = score(q, pred, obs)
+        revised = latest.get(q.id) if graded and latest is not answers and latest.get(q.id) != pred else None
+        if q.kind != "text" and obs is None:
+            row_notes.append("no run and no answer key to grade against (just answer-keys)")
+        rows.append({
+            "learner": w.learner, "break": w.brk.tag, "question": q.id, "kind": q.kind,
+            "predicted": _cell(pred), "observed": _cell(obs),
+            "tolerance": _cell(q.tolerance), "score": s,
+            "max_score": 1 if q.kind != "text" and obs is not None else "",
+            "graded_against": source.get(q.id, ""),
+            "revision_graded": graded.get("revision", w.versions.index(graded) + 1) if graded else "",
+            "revisions": len(w.versions), "sealed_at": w.versions[0]["sealed_at"] if w.versions else "",
+            "first_run_at": t.first_run_at, "sealed_before_run": t.sealed_before_run,
+            "revised_after_run": t.revised_after_run, "revised_answer": _cell(revised),
+            "missing": "no" if graded else "yes", "hints_used": hints_used,
+            "digest_ok": "" if not w.versions else "no" if bad_digests or t.notes else "yes",
+            "notes": "; ".join(row_notes),
+        })
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------- the class
+
+def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | None = None,
+          only: list[str] | None = None) -> Gradebook:
+    """Grade every learner folder under `root` (learners/ by default) for every break the class touched."""
+    root = Path(root)
+    if not root.is_dir():
+        raise GradeError(f"{root} is not a folder; pass the learners folder, e.g. just grade learners/")
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    tags = {b.tag: b for b in catalogue}
+    problems: list[str] = []
+    per_learner: dict[str, dict[str, Work]] = {}
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir():
+            continue
+        try:
+            learner = check_learner(folder.name)
+        except PredictionError as e:
+            problems.append(f"{folder}: refused ({e})")
+            continue
+        if folder.is_symlink():
+            problems.append(f"{folder}: a symbolic link, refused")
+            continue
+        per_learner[learner] = _collect(folder, learner, tags, problems)
+    if only:
+        unknown = [t for t in only if t not in tags]
+        if unknown:
+            raise GradeError(f"unknown break(s) {', '.join(unknown)}; breaks are: {', '.join(tags)}")
+        touched = set(only)
+    else:
+        touched = {t for works in per_learner.values() for t in works}
+    breaks = [b for b in catalogue if b.tag in touched]
+    keys = {}
+    for b in breaks:
+        try:
+            keys[b.tag] = load_answer_key(b, solutions)
+        except AnswerKeyError as e:
+            problems.append(str(e))
+    rows = []
+    for learner, works in per_learner.items():
+        for b in breaks:
+            rows += rows_for(works.get(b.tag) or Work(learner, b), keys, problems)
+    return Gradebook(rows, problems, sorted(per_learner), breaks)
+
+
+# ----------------------------------------------------------------------------------------------- output
+
+def gradebook_csv(book: Gradebook) -> str:
+    out = io.StringIO()
+    w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(book.rows)
+    return out.getvalue()
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def report(book: Gradebook, root: Path) -> str:
+    """The readable report: per-learner totals, the class's most common wrong predictions, what is missing."""
+    lines = [f"# Gradebook for {root}", "",
+             f"Generated {now()}: {len(book.learners)} learner(s), {len(book.breaks)} break(s), "
+             f"{len(book.rows)} row(s). Each choice or number scores 1 when it matches what the learner's own run "
+             "showed (or the answer key when there is no run); free text is left for you.", ""]
+    lines += ["## Per learner", "",
+              "| learner | break | score | sealed before first run | revised after run | hints used | "
+              "graded against |", "|---|---|---|---|---|---|---|"]
+    totals: dict[str, list[int]] = {}
+    by_pair: dict[tuple[str, str], list[dict]] = {}
+    for r in book.rows:
+        by_pair.setdefault((r["learner"], r["break"]), []).append(r)
+    for (learner, tag), rs in by_pair.items():
+        got = sum(r["score"] for r in rs if r["score"] != "")
+        out_of = sum(r["max_score"] for r in rs if r["max_score"] != "")
+        t = totals.setdefault(learner, [0, 0])
+        t[0] += got
+        t[1] += out_of
+        first = rs[0]
+        sources = sorted({r["graded_against"] for r in rs if r["graded_against"]})
+        status = "missing" if first["missing"] == "yes" else first["sealed_before_run"] or "not run yet"
+        lines.append(f"| {learner} | {tag} | {got}/{out_of} | {status} | {first['revised_after_run'] or '-'} | "
+                     f"{first['hints_used'] if first['hints_used'] != '' else '?'} | {', '.join(sources) or '-'} |")
+    lines += ["", "| learner | total | share |", "|---|---|---|"]
+    for learner, (got, out_of) in totals.items():
+        lines.append(f"| {learner} | {got}/{out_of} | {got / out_of:.0%} |" if out_of else f"| {learner} | 0/0 | - |")
+    lines += ["", "## The class's most common wrong predictions", ""]
+    any_wrong = False
+    for b in book.breaks:
+        for q in b.questions:
+            if q.kind == "text":
+                continue
+            wrong = [r for r in book.rows if r["break"] == b.tag and r["question"] == q.id
+                     and r["score"] == 0 and r["predicted"] != ""]
+            if not wrong:
+                continue
+            any_wrong = True
+            answered = sum(1 for r in book.rows if r["break"] == b.tag and r["question"] == q.id
+                           and r["predicted"] != "" and r["score"] != "")
+            counts = Counter(r["predicted"] for r in wrong).most_common()
+            seen = Counter(r["observed"] for r in book.rows if r["break"] == b.tag and r["question"] == q.id
+                           and r["observed"] != "").most_common(1)
+            obs = (f"observed {seen[0][0]!r}" if q.kind == "choice"
+                   else f"observed about {seen[0][0]}, +/-{q.tolerance:g}")
+            lines.append(f"- **{b.tag} / {q.id}** ({obs}; {len(wrong)} of {answered} wrong): "
+                         + ", ".join(f"{_md(p)!r} x{n}" for p, n in counts))
+    if not any_wrong:
+        lines.append("None: every graded choice and number matched.")
+    missing = sorted({(r["learner"], r["break"]) for r in book.rows if r["missing"] == "yes"})
+    lines += ["", "## Missing predictions", ""]
+    lines += [f"- {learner}: {tag}" for learner, tag in missing] or ["None."]
+    text_rows = [r for r in book.rows if r["kind"] == "text" and r["predicted"]]
+    lines += ["", "## Free text, for you to score (the `score` column is left empty)", ""]
+    if text_rows:
+        lines += ["| learner | break | question | answer |", "|---|---|---|---|"]
+        lines += [f"| {r['learner']} | {r['break']} | {r['question']} | {_md(r['predicted'])} |" for r in text_rows]
+    else:
+        lines.append("None.")
+    lines += ["", "## Files skipped or partly used", ""]
+    lines += [f"- {_md(p)}" for p in book.problems] or ["None."]
+    lines += ["", "Sealing is tamper-evident, not tamper-proof: a learner who edits files by hand can rewrite "
+              "history; the digests and the run records make such edits visible, they cannot prevent them.", ""]
+    return "\n".join(lines)
+
+
+def write_outputs(book: Gradebook, root: Path, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / "gradebook.csv", out / "report.md"
+    _atomic(csv_path, lambda f: f.write(gradebook_csv(book).encode()))
+    _atomic(md_path, lambda f: f.write(report(book, root).encode()))
+    return csv_path, md_path
