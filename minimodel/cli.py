@@ -246,7 +246,7 @@ def grade(folder: str = typer.Argument(..., help="the learners folder, e.g. lear
     except GradeError as e:
         fail(str(e))
     for p in book.problems:
-        typer.echo(f"skipped: {p}", err=True)
+        typer.echo(f"warning: {p}", err=True)
     if not book.rows:
         fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints or a run", 1)
     csv_path, md_path = write_outputs(book, Path(folder), Path(out) if out else Path(folder))
