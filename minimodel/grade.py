@@ -89,9 +89,9 @@ def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[
         if kind == "prediction":
             try:
                 w.versions = read_file(path, learner, b.tag)["versions"]
-            except PredictionError as e:
+            except PredictionError as e:  # its message names the file already
                 w.unreadable = str(e)
-                problems.append(f"{path}: {e}; prediction skipped")
+                problems.append(f"{e}; prediction skipped")
         elif kind == "hints":
             data = _load_json(path, problems, "hints")
             ok = isinstance(data, list) and all(isinstance(h, dict) and isinstance(h.get("level"), int) for h in data)
@@ -268,6 +268,9 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
         hints_used = ""
     else:
         hints_used = max((h["level"] for h in w.hints), default=0)
+        early = [h for h in w.hints if graded and str(h.get("revealed_at", "")) < graded["sealed_at"]]
+        if early:
+            notes.append(f"{len(early)} hint(s) revealed before the graded prediction was sealed")
     rows = []
     for q in w.brk.questions:
         has = q.id in answers
