@@ -1,0 +1,97 @@
+"""The one template every break notebook is generated from: (cell id, kind, text) per section, in order.
+
+Placeholders in braces are filled from the break's declaration by minimodel.notebooks. The id of a
+cell is fixed by its section, so regenerating an unchanged catalogue gives byte-identical files.
+"""
+
+CELLS = [
+    ("title", "markdown", """\
+# {title}
+
+`{tag}` · phase: {phase} · `{module}`
+
+{intro}
+
+Work from top to bottom: **setup, predict, run, inspect, compare, diagnose, fix, reveal**. Each code
+cell runs in a few seconds. Nothing here names the cause until the last section."""),
+
+    ("setup-md", "markdown", """\
+## 1. Setup
+
+Put your name in `LEARNER` (letters, digits, `.`, `_`, `-`): your prediction, the hints you open and
+your runs are saved under it."""),
+    ("setup", "code", """\
+from minimodel import lab
+
+TAG = "{tag}"
+LEARNER = lab.default_learner()  # or your name, e.g. LEARNER = "ada"
+
+lab.setup(TAG)"""),
+
+    ("predict-md", "markdown", """\
+## 2. Predict
+
+Before you run anything: what will this run show? Answer every question and press **Save my
+prediction**. The prediction is sealed with the time and a digest, and the run records which sealed
+prediction was in force, so an instructor can tell a prediction made before the run from one made
+after it. You may save again (every version is kept)."""),
+    ("predict", "code", "lab.predict(TAG, LEARNER)"),
+
+    ("run-md", "markdown", """\
+## 3. Run
+
+Train the model with the break switched on, then a healthy control on the same data, seed and steps."""),
+    ("run", "code", "outcome = lab.run(TAG, LEARNER)"),
+
+    ("inspect-md", "markdown", """\
+## 4. Inspect
+
+The training loss of both runs, with the data's entropy floor: the lowest loss a model that only
+reads the past can reach."""),
+    ("losses", "code", "lab.show_losses()"),
+    ("attention-md", "markdown", """\
+Attention on one held-out example: one heatmap per layer (rows) and head (columns), the break on the
+left and the healthy control on the right, on the same 0 to 1 scale. Pick another prompt, or one
+layer and head, with the menus."""),
+    ("attention", "code", "lab.show_attention()"),
+    ("tf-ar-md", "markdown", """\
+Teacher forcing (TF: one pass over the whole example, the true tokens fed in) against autoregressive
+generation (AR: the model feeds itself, greedily), and a few AR samples beside their targets."""),
+    ("tf-ar", "code", "lab.tf_ar_table()"),
+    ("findings-md", "markdown", "What the detectors found, with the numbers and thresholds:"),
+    ("findings", "code", "lab.findings()"),
+
+    ("compare-md", "markdown", """\
+## 5. Compare with your prediction
+
+Each question: what you predicted, and what the run showed (decided by the detectors, not by hand)."""),
+    ("compare", "code", "lab.compare_prediction()"),
+
+    ("diagnose-md", "markdown", """\
+## 6. Diagnose
+
+Form your own explanation first. Stuck? The button reveals one hint at a time, vague first, then
+specific. Every hint you open is recorded."""),
+    ("hints", "code", "hints = lab.hints(TAG, LEARNER)"),
+
+    ("fix-md", "markdown", """\
+## 7. Fix
+
+{fix_intro}"""),
+    ("fix", "code", """\
+{fix_source}"""),
+
+    ("reveal-md", "markdown", """\
+## 8. Reveal
+
+Try the fix before you read on."""),
+    ("reveal", "code", "lab.reveal(TAG)"),
+]
+
+INTRO = {
+    "symptom": "Something is off in this training run. Predict what you will see, then find out why.",
+    "no-effect": "This run has a change that looks like a bug. Predict what it does to training, then check.",
+    "sanity": "The first exercise: prove the machinery works before trusting it with anything harder.",
+}
+SOLUTION_INTRO = ("**Solution notebook.** The same flow as the learner's notebook, with the fix written out; "
+                  "its last check asserts that the fix removes the symptom.")
