@@ -12,6 +12,7 @@ from pathlib import Path
 from minimodel.answer_key import AnswerKeyError, load_answer_key
 from minimodel.catalogue import Break, Question, load_catalogue
 from minimodel.detectors import Finding, detect
+from minimodel.experiments import BASELINE
 from minimodel.predictions import PredictionError, check_learner, digest, read_file
 from minimodel.runs import _atomic, now
 
@@ -62,6 +63,8 @@ def _load_json(path: Path, problems: list[str], what: str):
 
 def _tag_of(path: Path, suffix: str, tags: dict[str, Break], problems: list[str]) -> Break | None:
     tag = path.name[: -len(suffix)]
+    if tag == BASELINE:  # a learner's healthy baseline run: nothing was predicted, nothing to grade
+        return None
     if tag not in tags:
         problems.append(f"{path}: unknown break {tag!r} (known: {', '.join(tags)}); file skipped")
         return None
@@ -107,6 +110,8 @@ def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[
     runs = folder / "runs"
     for path in sorted(runs.glob("*/manifest.json")) if runs.is_dir() else []:
         b = tags.get(path.parent.name)
+        if path.parent.name == BASELINE:
+            continue
         if b is None:
             problems.append(f"{path}: unknown break {path.parent.name!r}; run skipped")
             continue

@@ -73,6 +73,7 @@ def classroom(tmp_path_factory):
 
         (learners / "ada" / "broken-nothing.prediction.json").write_text(
             (learners / "ada" / "broken-no-mask.prediction.json").read_text())
+        (learners / "ada" / "baseline.runs.json").write_text("[]")  # a baseline run: not graded, not a problem
         (learners / "bad name").mkdir()
         (learners / ".hidden").mkdir()
         book = grade(learners)
@@ -119,7 +120,7 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_still_graded(classroo
     problems = "\n".join(book.problems)
     assert "dave/broken-no-mask.prediction.json is not readable JSON" in problems and "move it aside" in problems
     assert "broken-nothing.prediction.json: unknown break 'broken-nothing'" in problems
-    assert "bad name: refused" in problems and ".hidden: refused" in problems
+    assert "bad name: refused" in problems and ".hidden: refused" in problems and "baseline" not in problems
     assert "frank/runs/broken-no-mask/manifest.json: the manifest has no findings" in problems
     assert book.learners == ["ada", "bob", "cara", "dave", "erin", "frank"]
     erin = rows_of(book, "erin")
