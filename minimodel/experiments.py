@@ -50,7 +50,7 @@ def _attention_png(model, task, recipe: Recipe, path: Path, title: str) -> None:
     import torch
 
     prompt, answer = _split(task, task.val[0], prompt_prefix(task, recipe.batching))
-    ids = prompt + answer
+    ids = (prompt + answer)[-model.cfg.block_size:]  # a memorised text fills the whole block after BOS
     with record_attention(model) as weights, torch.no_grad():
         model(torch.tensor([ids]))
     labels = [task.tokenizer.itos[i] for i in ids]
