@@ -24,9 +24,27 @@ breaks *ARGS:
 check *ARGS:
     @{{bin}}/minimodel check {{ARGS}}
 
-# unit tests, the break contract on 3 seeds (the checker), CLI error paths
+# unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
 test *ARGS:
     @MINIMODEL_THREADS=${MINIMODEL_THREADS:-2} {{bin}}/python -m pytest {{ARGS}}
+    @if [ -z "{{ARGS}}" ]; then {{just_executable()}} --justfile {{justfile()}} nbval; fi
+
+# every learner and solution notebook executed headless (nbval, 2 kernels of 1 thread, runs in a temp folder)
+nbval *ARGS:
+    @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && \
+        MINIMODEL_THREADS=1 MINIMODEL_HEADLESS=1 MINIMODEL_RUNS="$tmp/runs" MINIMODEL_LEARNERS="$tmp/learners" \
+        MINIMODEL_CONTROL_CACHE="$tmp/controls" \
+        {{bin}}/python -m pytest --nbval-lax --nbval-current-env -n ${NBVAL_WORKERS:-2} --dist loadfile \
+        -p no:cacheprovider notebooks solutions {{ARGS}}
+
+# regenerate every learner and solution notebook from breaks/ and the one template
+notebooks:
+    @{{bin}}/python -m minimodel.notebooks
+
+# JupyterLab on notebooks/, loopback only, no browser (--allow-root when run as root)
+lab:
+    @root=""; if [ "$(id -u)" = 0 ]; then root="--allow-root"; fi; \
+        {{bin}}/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $root
 
 # throughput and time-to-verdict table (figures, not a test)
 [no-exit-message]

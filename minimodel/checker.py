@@ -36,4 +36,19 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print) -> bool:
         echo(f"{brk.tag:<28} {status:<7} ({time.perf_counter() - t0:.1f} s, seeds {seeds})")
         for p in problems:
             echo(f"    - {p}")
-    return ok
+    return notebooks_current(echo) and ok
+
+
+def notebooks_current(echo=print) -> bool:
+    """The generated notebooks match breaks/ and the template (and none belongs to a removed break)."""
+    try:
+        from minimodel.notebooks import OUTDATED, outdated
+    except ImportError as e:  # nbformat comes with the dev extras
+        echo(f"notebooks: not checked ({e}); install the dev extras: pip install -e '.[dev]'")
+        return True
+    stale = outdated()
+    if stale:
+        echo(f"error: {OUTDATED}")
+        for p in stale:
+            echo(f"    - {p}")
+    return not stale

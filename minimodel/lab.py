@@ -15,14 +15,8 @@ from minimodel import predictions, seams
 from minimodel.catalogue import Break, find_break
 from minimodel.detectors import DETECTORS, Finding, detect
 
-_REPO = Path(__file__).resolve().parent.parent
-if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
-    # a notebook runs with notebooks/ as its working folder: keep runs and learners at the repository root
-    os.environ.setdefault("MINIMODEL_RUNS", str(_REPO / "runs"))
-    os.environ.setdefault("MINIMODEL_LEARNERS", str(_REPO / "learners"))
-torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))
-
 STUB = 'raise NotImplementedError("write the fix")'
+_REPO = Path(__file__).resolve().parent.parent
 _state: dict = {}  # the last run: {"brk", "learner", "outcome"}
 
 
@@ -85,6 +79,20 @@ def _table(header: list[str], rows: list[list]) -> tuple[str, str]:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [header, *rows]]
     return h, "\n".join(lines)
+
+
+def _kernel_setup() -> None:
+    """Inside a notebook kernel: one deliberate thread count, and runs/ and learners/ at the repository root
+    (a notebook's working folder is notebooks/, where relative defaults would scatter files)."""
+    if not _in_kernel():
+        return
+    torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))
+    if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
+        os.environ.setdefault("MINIMODEL_RUNS", str(_REPO / "runs"))
+        os.environ.setdefault("MINIMODEL_LEARNERS", str(_REPO / "learners"))
+
+
+_kernel_setup()
 
 
 def default_learner() -> str:
@@ -219,11 +227,55 @@ def run(tag: str, learner: str):
     predictions.check_learner(learner)
     if predictions.current(learner, brk) is None:
         print("No prediction sealed yet: this run is recorded as started before any prediction.")
+    _reuse_control(brk)
     outcome = train_mini(brk.tag, echo=print, learner=learner)
+    _keep_control(brk, outcome.control)
     _state.update(brk=brk, learner=learner, outcome=outcome)
     run_, control = outcome.run, outcome.control
     print(f"done in {run_.seconds + control.seconds:.1f} s; files in {outcome.folder}")
     return outcome
+
+
+def _control_path(brk: Break) -> Path | None:
+    """MINIMODEL_CONTROL_CACHE (set by `just nbval` to a fresh temp folder): one file per recipe."""
+    import hashlib
+
+    from minimodel.verdict import recipe_for
+
+    folder = os.environ.get("MINIMODEL_CONTROL_CACHE")
+    if not folder:
+        return None
+    key = hashlib.sha256(repr(recipe_for(brk)).encode()).hexdigest()[:16]
+    return Path(folder) / f"control-{key}-seed0.pt"
+
+
+def _reuse_control(brk: Break) -> None:
+    """Under nbval only: load the healthy control another notebook of the same session trained.
+
+    Same recipe, seed and thread count give the same numbers, so the notebook suite trains each
+    recipe's control once instead of once per notebook. Learners never set the variable."""
+    from minimodel import verdict
+    from minimodel.runner import RunResult
+    from minimodel.runs import load_checkpoint
+    from minimodel.tasks import make_task
+
+    path = _control_path(brk)
+    recipe = verdict.recipe_for(brk)
+    if path is None or not path.exists() or (recipe, 0) in verdict._controls:
+        return
+    model, meta = load_checkpoint(path, "delete the file; the next notebook trains the control again")
+    verdict._controls[(recipe, 0)] = RunResult(recipe, 0, {}, meta["metrics"], meta["train_losses"], model,
+                                               make_task(recipe.task, seed=0), meta["seconds"], "healthy control")
+
+
+def _keep_control(brk: Break, control) -> None:
+    from minimodel.runs import save_checkpoint
+
+    path = _control_path(brk)
+    if path is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(path, control.model, {"metrics": control.metrics, "train_losses": control.train_losses,
+                                              "seconds": control.seconds})
 
 
 def _last():
@@ -246,11 +298,12 @@ def show_losses() -> None:
     _figure(loss_figure({brk.tag: run_.train_losses, "healthy control": control.train_losses}, floor,
                         m["ln_vocab"], f"{brk.tag}: training loss"))
     if floor:
-        print(f"entropy floor {floor:.3f}: no model that reads only the past can go below it. "
-              f"Held-out loss: {m['tf']['loss']:.3f} with the break, {control.metrics['tf']['loss']:.3f} healthy.")
+        why = f"entropy floor {floor:.3f}: no model that reads only the past can go below it."
+    elif run_.recipe.loss_on == "answer":
+        why = "entropy floor 0: the loss is on answer tokens only, which the prompt fully determines."
     else:
-        print("entropy floor 0: the loss is on answer tokens only, which the prompt fully determines. "
-              f"Held-out loss: {m['tf']['loss']:.3f} with the break, {control.metrics['tf']['loss']:.3f} healthy.")
+        why = "entropy floor 0: nothing in this text is random, so a model can learn every token."
+    print(f"{why} Held-out loss: {m['tf']['loss']:.3f} with the break, {control.metrics['tf']['loss']:.3f} healthy.")
 
 
 def _example_ids(run_, index: int) -> list[int]:
@@ -282,7 +335,7 @@ def attention_figure(index: int = 0, layer: int | None = None, head: int | None 
     layers = range(n_layer) if layer is None else [layer]
     heads = range(n_head) if head is None else [head]
     T = len(panels[0][2])
-    cell = 0.9 + 0.17 * T
+    cell = min(0.9 + 0.17 * T, 8.0 / len(heads))  # at most ~18 inches wide: pick one head to zoom in
     fig = plt.figure(figsize=(2 * cell * len(heads) + 1.2, cell * len(layers) + 0.8), layout="constrained")
     image = None
     for sub, (title, weights, labels) in zip(fig.subfigures(1, 2), panels):
@@ -350,7 +403,19 @@ def tf_ar_table() -> None:
 
 
 def _findings_by_name(brk: Break, metrics: dict, control: dict) -> dict[str, Finding]:
-    return {f.name: f for f in detect(list(DETECTORS), metrics, control, brk.thresholds)}
+    """Every detector that can read these metrics (a task may lack what another task's detector needs)."""
+    out = {}
+    for name in DETECTORS:
+        try:
+            (out[name],) = detect([name], metrics, control, brk.thresholds)
+        except (KeyError, TypeError, ZeroDivisionError, ValueError):
+            continue
+    return out
+
+
+def _checks(brk: Break) -> list[str]:
+    """A break's checks: detectors that must stay quiet under the break and with the fix (sanity exercises)."""
+    return list(getattr(brk, "check_detectors", []))
 
 
 def findings() -> None:
@@ -358,27 +423,40 @@ def findings() -> None:
     brk, run_, control = _last()
     now_ = _findings_by_name(brk, run_.metrics, control.metrics)
     base = _findings_by_name(brk, control.metrics, control.metrics)
-    declared = brk.detectors
+    declared, checks = brk.detectors, _checks(brk)
+    extra = [n for n in now_ if n not in declared + checks and now_[n].fired and not base[n].fired]
     rows = []
-    for name in declared + [n for n in DETECTORS if n not in declared and now_[n].fired and not base[n].fired]:
-        f, c = now_[name], base[name]
-        rows.append([name, "FIRED" if f.fired else "quiet", "FIRED" if c.fired else "quiet", f.summary])
-    _show(*_table(["detector", brk.tag, "healthy control", "what was measured"], rows))
-    fired = [n for n in declared if now_[n].fired]
+    for name in [n for n in declared + checks + extra if n in now_]:
+        f, c = now_[name], base.get(name)
+        kind = "check" if name in checks else "symptom" if name in declared else "also fired"
+        rows.append([name, kind, "FIRED" if f.fired else "quiet", "FIRED" if c and c.fired else "quiet", f.summary])
+    _show(*_table(["detector", "role", brk.tag, "healthy control", "what was measured"], rows))
+    fired = [n for n in declared if n in now_ and now_[n].fired]
+    failed = [n for n in checks if n in now_ and now_[n].fired]
+    if checks:
+        print("The machinery works: every check stays quiet." if not failed
+              else f"A check failed: {', '.join(failed)}. Something is wrong with the machinery itself.")
     if expectation(brk) == "no-effect":
-        verdict = ("The detectors stay quiet: this change did not hurt the model." if not fired
-                   else f"Unexpected: {', '.join(fired)} fired.")
+        verdict = ("The detectors stay quiet: this change did not hurt the model, whatever the tutorials say."
+                   if not fired else f"Unexpected: {', '.join(fired)} fired.")
     elif fired:
         verdict = f"{len(fired)} of the break's {len(declared)} detectors fired: {', '.join(fired)}."
     else:
         verdict = "None of the break's detectors fired in this run."
     print(verdict)
-    if "future_attention" in now_ and not now_["future_attention"].fired and (
-            now_["leak_test"].fired or now_["loss_below_floor"].fired):
-        by = " and ".join(label for n, label in (("loss_below_floor", "the entropy floor"),
-                                                 ("leak_test", "the leak test")) if now_[n].fired)
-        print(f"Note: the heatmap alone did not reveal the leak (no visible attention above the diagonal); "
-              f"{by} did.")
+    note = heatmap_note(now_)
+    if note:
+        print(note)
+
+
+def heatmap_note(by_name: dict[str, Finding]) -> str | None:
+    """When the heatmap looks causal but the floor or the leak test caught a leak, say so plainly."""
+    caught = [label for name, label in (("loss_below_floor", "the entropy floor"), ("leak_test", "the leak test"))
+              if name in by_name and by_name[name].fired]
+    if "future_attention" not in by_name or by_name["future_attention"].fired or not caught:
+        return None
+    return ("Note: the heatmap alone did not reveal the leak (no visible attention above the diagonal); "
+            f"{' and '.join(caught)} did.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,7 +484,7 @@ def compare_prediction() -> None:
         got = observed[q.id]
         if q.kind == "number":
             ok = isinstance(said, (int, float)) and abs(float(said) - got) <= q.tolerance
-            shown = f"{got:.1f}"
+            shown = f"{got:.3g}"
         else:
             ok, shown = said == got, got
         rows.append([q.id, said, shown, "right" if ok else "wrong"])
@@ -526,7 +604,8 @@ def verify_fix(tag: str, fix: Callable | Mapping[str, Callable]) -> FixReport:
         v = run_break(brk, fix=fixes, progress=True)
     except Exception as e:  # the learner's code: any error means "not fixed", never a crashed notebook
         return _report(FixReport(False, f"not fixed yet: your function raised {type(e).__name__}: {e}"))
-    still = v.fired
+    checks = detect(_checks(brk), v.run.metrics, v.control.metrics, brk.thresholds)
+    still = v.fired + [f.name for f in checks if f.fired]
     print(v.table())
     if expectation(brk) == "no-effect":
         ok_text = "the detectors stay quiet and the model stays as healthy as the control"

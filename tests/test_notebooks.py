@@ -1,0 +1,134 @@
+"""The notebook generator (byte-stable, fixed ids, no outputs, drift detection) and the lab facade's pieces.
+
+Executing every notebook is nbval's job (`just nbval`, part of `just test`); these tests stay fast.
+"""
+import importlib.util
+import json
+
+import nbformat
+import pytest
+
+from minimodel import lab, notebooks, predictions, seams
+from minimodel.catalogue import load_catalogue
+from minimodel.detectors import Finding
+from minimodel.notebook_template import CELLS
+
+CATALOGUE = load_catalogue()
+IDS = [cell_id for cell_id, _, _ in CELLS]
+
+
+def test_committed_notebooks_match_the_catalogue():
+    assert notebooks.outdated() == [], notebooks.OUTDATED
+
+
+def test_regeneration_is_byte_identical(tmp_path):
+    notebooks.write_all(tmp_path, CATALOGUE, echo=lambda _: None)
+    first = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert notebooks.write_all(tmp_path, CATALOGUE, echo=lambda _: None) == 0
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == first
+    assert len(first) == 3 * len(CATALOGUE)
+
+
+@pytest.mark.parametrize("solved", [False, True], ids=["learner", "solution"])
+@pytest.mark.parametrize("brk", CATALOGUE, ids=[b.tag for b in CATALOGUE])
+def test_fixed_ids_no_outputs_valid(brk, solved):
+    nb = nbformat.reads(notebooks.render(notebooks.build(brk, solved)), as_version=4)
+    nbformat.validate(nb)
+    assert [c.id for c in nb.cells] == IDS
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    fix = next(c.source for c in nb.cells if c.id == "fix")
+    compile(fix, f"{brk.tag} fix cell", "exec")
+    assert ("assert lab.verify_fix(TAG" in fix) == solved
+    assert (lab.STUB in fix) != solved
+    text = json.dumps(nb)
+    assert brk.cause not in text and not any(h in text for h in brk.hints)  # nothing gives the cause away
+
+
+def test_drift_missing_edited_and_stale_files(tmp_path):
+    notebooks.write_all(tmp_path, CATALOGUE, echo=lambda _: None)
+    slug = CATALOGUE[0].module.rsplit(".", 1)[-1]
+    (tmp_path / "notebooks" / f"{slug}.ipynb").write_text("{}")
+    (tmp_path / "solutions" / slug / "fix.py").unlink()
+    (tmp_path / "notebooks" / "b99_gone.ipynb").write_text("{}")
+    (tmp_path / "solutions" / "b99_gone").mkdir()
+    (tmp_path / "solutions" / "b99_gone" / "solution.ipynb").write_text("{}")
+    problems = notebooks.outdated(tmp_path, CATALOGUE)
+    assert f"notebooks/{slug}.ipynb differs from the generated version" in problems
+    assert f"solutions/{slug}/fix.py is missing" in problems
+    assert "notebooks/b99_gone.ipynb belongs to no break" in problems
+    assert "solutions/b99_gone/solution.ipynb belongs to no break" in problems
+    assert len(problems) == 4
+    notebooks.write_all(tmp_path, CATALOGUE, echo=lambda _: None)
+    assert notebooks.outdated(tmp_path, CATALOGUE) == []
+    assert not (tmp_path / "solutions" / "b99_gone").exists()
+
+
+@pytest.mark.parametrize("brk", CATALOGUE, ids=[b.tag for b in CATALOGUE])
+def test_fix_module_holds_the_healthy_code(brk, tmp_path):
+    fix = _load(tmp_path / "fix.py", notebooks.fix_module(brk))
+    assert set(fix.FIX) == set(brk.replaces)
+    for name, fn in fix.FIX.items():
+        seams.check_replacement(name, fn)
+        assert fn.__doc__ == seams.REGISTRY[name].healthy.__doc__
+
+
+def _load(path, source):
+    """Import a generated source file as a module (how a learner's notebook cell defines its functions)."""
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unattempted_or_misshapen_fix_reports_not_fixed_without_training(capsys, tmp_path):
+    brk = CATALOGUE[0]
+    name = next(iter(brk.replaces))
+    stub = _load(tmp_path / "stub.py", "\n".join(lab.fix_imports([name])) + "\n\n" + lab.stub_source(name))
+    report = lab.verify_fix(brk.tag, getattr(stub, name))
+    assert not report.fixed and report.verdict is None
+    assert "not fixed yet" in capsys.readouterr().out
+    wrong = lab.verify_fix(brk.tag, lambda x: x)
+    assert not wrong.fixed and "must take" in wrong.message
+
+
+def test_hint_cascade_reveals_one_level_at_a_time_and_records_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIMODEL_LEARNERS", str(tmp_path))
+    monkeypatch.setenv("MINIMODEL_HEADLESS", "1")
+    brk = CATALOGUE[0]
+    cascade = lab.hints(brk.tag, "ada")
+    assert cascade.shown == []
+    assert cascade.reveal_next() == brk.hints[0]
+    assert cascade.reveal_next() == brk.hints[1]
+    assert [e["level"] for e in predictions.hints("ada", brk)] == [1, 2]
+    again = lab.hints(brk.tag, "ada")  # reopening the notebook keeps what was already revealed
+    assert again.shown == list(brk.hints[:2])
+    while again.reveal_next() is not None:
+        pass
+    assert again.shown == list(brk.hints)
+    assert [e["level"] for e in predictions.hints("ada", brk)] == list(range(1, len(brk.hints) + 1))
+
+
+def test_headless_prediction_seals_the_defaults_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MINIMODEL_LEARNERS", str(tmp_path))
+    monkeypatch.setenv("MINIMODEL_HEADLESS", "1")
+    brk = CATALOGUE[0]
+    lab.predict(brk.tag, "ada")
+    assert "default answers" in capsys.readouterr().out
+    sealed = predictions.current("ada", brk)
+    assert {q.id: sealed["answers"][q.id] for q in brk.questions if q.kind != "text"} == \
+        {q.id: q.default for q in brk.questions if q.kind != "text"}
+
+
+def _finding(name, fired):
+    return Finding(name, fired, 0.0, 0.0, "")
+
+
+def test_heatmap_note_only_when_the_heatmap_looks_causal_but_a_leak_was_caught():
+    quiet_map = {"future_attention": _finding("future_attention", False)}
+    assert lab.heatmap_note(quiet_map | {"leak_test": _finding("leak_test", True)}).endswith("the leak test did.")
+    assert "the entropy floor did" in lab.heatmap_note(quiet_map | {"loss_below_floor": _finding("x", True)})
+    assert lab.heatmap_note(quiet_map | {"leak_test": _finding("leak_test", False)}) is None
+    assert lab.heatmap_note({"future_attention": _finding("future_attention", True),
+                             "leak_test": _finding("leak_test", True)}) is None
