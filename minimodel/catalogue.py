@@ -49,6 +49,11 @@ class Break:
     why: str  # why it teaches
     seen_in: str  # where the bug was seen in real code
     steps: int | None = None  # override the recipe's step count
+    # what the contract proves: "symptom" (the symptoms fire broken, stay quiet fixed), "no-effect"
+    # (the failure learners predict does not come: the symptoms stay quiet under the break too) or
+    # "sanity" (an exercise that proves the machinery: its `checks` pass, the variant shows its symptoms)
+    expect: str = "symptom"
+    checks: tuple[Symptom, ...] = ()  # detectors that stay quiet both under the break and with the fix
     module: str = field(default="", compare=False)  # breaks.bNN_slug, filled in by discovery
 
     @property
@@ -72,8 +77,15 @@ class Break:
         return [s.detector for s in self.symptoms]
 
     @property
+    def check_detectors(self) -> list[str]:
+        return [s.detector for s in self.checks]
+
+    @property
     def thresholds(self) -> dict[str, float]:
-        return {s.detector: s.threshold for s in self.symptoms if s.threshold is not None}
+        return {s.detector: s.threshold for s in self.symptoms + self.checks if s.threshold is not None}
+
+
+EXPECTS = ("symptom", "no-effect", "sanity")
 
 
 def metadata_problems(b: Break) -> list[str]:
@@ -100,7 +112,11 @@ def metadata_problems(b: Break) -> list[str]:
             p.append(f"the broken {name!r} has no line marked '# BUG:'")
     if not b.symptoms:
         p.append("declares no symptom")
-    p += [f"unknown detector {s.detector!r}" for s in b.symptoms if s.detector not in DETECTORS]
+    if b.expect not in EXPECTS:
+        p.append(f"expect is {b.expect!r}; it must be one of {', '.join(EXPECTS)}")
+    if b.expect == "sanity" and not b.checks:
+        p.append("a sanity exercise needs checks: the detectors that prove the machinery works")
+    p += [f"unknown detector {s.detector!r}" for s in b.symptoms + b.checks if s.detector not in DETECTORS]
     kinds = {q.kind for q in b.questions}
     if not {"choice", "number", "text"} <= kinds:
         p.append(f"questions must include choice, number and text kinds, has {sorted(kinds)}")

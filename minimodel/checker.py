@@ -4,16 +4,29 @@ from __future__ import annotations
 import time
 
 from minimodel.catalogue import Break, load_catalogue, metadata_problems
+from minimodel.detectors import detect
 from minimodel.verdict import run_break
 
 
 def contract_problems(brk: Break, seed: int) -> list[str]:
-    """Empty when every declared detector fires under the break and none fires with the fix."""
+    """Empty when the break's contract holds for this seed; else what broke it, with the numbers.
+
+    "symptom" and "sanity": every symptom fires under the break and none fires with the fix.
+    "no-effect": no symptom fires under the break either (the predicted failure does not come).
+    Every kind: each of the break's `checks` stays quiet under the break and with the fix.
+    """
     broken = run_break(brk, seed)
     fixed = run_break(brk, seed, fix=brk.fix)
-    out = [f"seed {seed}: {f.name} did not fire under the break ({f.summary})"
-           for f in broken.findings if not f.fired]
+    if brk.expect == "no-effect":
+        out = [f"seed {seed}: {f.name} fired under a break that should make no difference ({f.summary})"
+               for f in broken.findings if f.fired]
+    else:
+        out = [f"seed {seed}: {f.name} did not fire under the break ({f.summary})"
+               for f in broken.findings if not f.fired]
     out += [f"seed {seed}: {f.name} still fires with the fix ({f.summary})" for f in fixed.findings if f.fired]
+    for label, v in (("under the break", broken), ("with the fix", fixed)):
+        out += [f"seed {seed}: the check {f.name} failed {label} ({f.summary})"
+                for f in detect(brk.check_detectors, v.run.metrics, v.control.metrics, brk.thresholds) if f.fired]
     return out
 
 

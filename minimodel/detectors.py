@@ -43,6 +43,26 @@ def _floor_ratio(m, _c):
     return m["tf"]["loss"] / m["entropy_floor"] if m.get("entropy_floor") else None
 
 
+def _recall_miss(pick):
+    """Share of the expected text missed (after the first mistake) from the recall prompt `pick` chooses."""
+    def measure(m, _c):
+        probes = m.get("recall") or []
+        chosen = pick(probes) if probes else None
+        return None if chosen is None else 1 - chosen["correct_share"]
+    return measure
+
+
+def _memorised_loss(m, _c):
+    return m["tf"]["loss"] if m.get("recall") else None  # only a text with recall prompts is memorised
+
+
+def _slowdown(m, c):
+    """Steps to reach a low training loss, relative to the control (never reaching it counts as steps + 1)."""
+    if not c.get("steps_to_low_loss"):
+        return None
+    return (m.get("steps_to_low_loss") or m.get("steps", 0) + 1) / c["steps_to_low_loss"]
+
+
 def _ratio(key):
     def measure(m, c):
         return m["tf"][key] / c["tf"][key] if c["tf"].get(key) else None
@@ -68,6 +88,20 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              describe="share of supervised targets that are PAD, PAUSE or BOS"),
     Detector("init_loss_off", 0.2, lambda m, _c: abs(m["loss_init"] - m["ln_vocab"]) / m["ln_vocab"],
              fires_above=True, describe="|loss at init - ln(V)| / ln(V)"),
+    Detector("rows_not_normalised", 0.01, lambda m, _c: m.get("attention_row_error"), fires_above=True,
+             describe="mean |sum of a query's attention weights - 1| (each row should be a distribution)"),
+    Detector("true_next_loss_high", 1.0,
+             lambda m, _c: m["tf"]["next_token"] / m["ln_vocab"] if "next_token" in m["tf"] else None,
+             fires_above=True, describe="loss against the true next token / ln(V) (guessing scores 1)"),
+    Detector("not_memorised", 0.05, _memorised_loss, fires_above=True,
+             describe="held-out loss on a text with nothing random in it (memorised: near 0)"),
+    Detector("no_recall_from_start", 0.0,
+             _recall_miss(lambda ps: next((p for p in ps if p["prompt"] == ""), None)), fires_above=True,
+             describe="share of the text greedy decoding gets wrong from BOS alone"),
+    Detector("no_recall_from_prompt", 0.0, _recall_miss(lambda ps: max(ps, key=lambda p: len(p["prompt"]))),
+             fires_above=True, describe="share of the text greedy decoding gets wrong from the longest prompt"),
+    Detector("learns_slower", 1.5, _slowdown, fires_above=True, needs_control=True,
+             describe="steps to a training loss under 0.1, relative to the healthy control's"),
     Detector("loss_hides_tokens", 0.9, lambda m, _c: m["tf"]["loss"] / m["tf"]["answer"], fires_above=False,
              describe="reported loss / the same model's loss over every true answer token"),
     Detector("loss_reads_lower", 0.9, _ratio("loss"), fires_above=False, needs_control=True,

@@ -14,7 +14,8 @@ from minimodel.tasks import Example, Task
 
 @torch.no_grad()
 def tf_losses(model, batches: list[Batch], tok) -> dict:
-    """Teacher-forced losses: over the training targets, over true answer tokens, per token kind."""
+    """Teacher-forced losses: over the training targets, over true answer tokens, over every true next
+    token (whatever the targets say), per token kind."""
     sums: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for b in batches:
@@ -27,12 +28,15 @@ def tf_losses(model, batches: list[Batch], tok) -> dict:
         counts["loss"] += int(supervised.sum())
         sums["answer"] += float(loss_true[b.is_answer.reshape(-1)].sum())
         counts["answer"] += int(b.is_answer.sum())
+        real = ~torch.isin(b.next_tokens, torch.tensor(tok.special_ids))  # (B, T) next token is not PAD/BOS/PAUSE
+        sums["next_token"] += float(loss_true[real.view(-1)].sum())
+        counts["next_token"] += int(real.sum())
         for t, loss in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
             kind = tok.kind(t)
             sums[kind] += loss
             counts[kind] += 1
-    out = {k: sums[k] / counts[k] for k in ("loss", "answer") if counts[k]}
-    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer")}
+    out = {k: sums[k] / counts[k] for k in ("loss", "answer", "next_token") if counts[k]}
+    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer", "next_token")}
     out["supervised_share"] = counts["loss"] / sum(b.y.numel() for b in batches)
     return out
 
@@ -64,9 +68,9 @@ def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]
     correct = 0
     for _, idxs in _by_length(full).items():
         seq = torch.tensor([full[i] for i in idxs])  # (b, L)
-        logits, _ = model(seq[:, -model.cfg.block_size:])
+        logits, _ = model(seq[:, :-1][:, -model.cfg.block_size:])  # the last token is only a target
         pred = logits.argmax(-1)  # (b, L') prediction for the next token at each position
-        L = seq.shape[1] - pred.shape[1]  # tokens cropped from the left, if any
+        L = seq.shape[1] - 1 - pred.shape[1]  # tokens cropped from the left, if any
         for row, i in enumerate(idxs):
             n_ans = len(pairs[i][1])
             start = len(full[i]) - n_ans  # first answer position in the full sequence
@@ -131,3 +135,19 @@ def free_run(model, task: Task, examples: list[Example], prefix: list[int], n_to
     tok = task.tokenizer
     return {"loop_share": sum(ends_in_loop(c) for c in conts) / len(conts),
             "texts": [tok.decode(c) for c in conts[:4]]}
+
+
+def recall(model, task: Task, prefix: list[int]) -> list[dict]:
+    """Greedy regeneration from each of the task's recall prompts (after `prefix`: BOS for rows).
+
+    `correct_share` is the share of the expected continuation produced before the first mistake:
+    1.0 when the text comes back exactly.
+    """
+    tok, out = task.tokenizer, []
+    for prompt, expected in task.recall:
+        want = tok.encode(expected)
+        got = generate(model, [prefix + tok.encode(prompt)], len(want), tok.eos_id)[0]
+        right = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+        out.append({"prompt": prompt, "expected": expected, "generated": tok.decode(got),
+                    "correct_share": right / len(want)})
+    return out

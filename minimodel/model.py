@@ -34,6 +34,7 @@ PRESETS = {
     "seed": GPTConfig(n_layer=6, n_head=4, n_embd=128, block_size=64),  # the reference config
     "small": GPTConfig(n_layer=2, n_head=4, n_embd=64, block_size=16),  # notebooks and tests
     "tiny": GPTConfig(n_layer=1, n_head=4, n_embd=64, block_size=16),  # probes, seconds to train
+    "memorise": GPTConfig(n_layer=1, n_head=4, n_embd=128, block_size=24),  # the sanity check: one sentence
 }
 
 

@@ -34,6 +34,9 @@ RECIPES = {
     # one padded example per row with PAUSE tokens; loss on everything but special tokens
     "padded-rows": Recipe(task="padded-addition", batching="rows", block_size=32, loss_on="all",
                           batch_size=32, steps=400),
+    # the sanity check: a 1-layer model memorises one sentence (BOS + 24 characters, one row)
+    "memorise": Recipe(task="memorise", batching="rows", loss_on="all", model="memorise", block_size=24,
+                       batch_size=8, steps=150, warmup=10, eval_batches=1, n_samples=1),
 }
 
 

@@ -10,7 +10,7 @@ import torch
 
 from minimodel import seams
 from minimodel.data import BATCHERS, encode_example
-from minimodel.evaluate import ar_eval, free_run, prompt_prefix, tf_exact_match, tf_losses
+from minimodel.evaluate import ar_eval, free_run, prompt_prefix, recall, tf_exact_match, tf_losses
 from minimodel.model import GPT, preset
 from minimodel.probes import future_attention_mass, leak_gradient, record_attention
 from minimodel.recipes import Recipe
@@ -48,6 +48,19 @@ def _target_shares(batches, special_ids) -> tuple[float, float]:
     return ignored / max(answers, 1), special / max(supervised, 1)
 
 
+def attention_row_error(weights: list[torch.Tensor]) -> float:
+    """Mean |sum over the keys - 1| of every query's attention row: 0 when each row is a distribution."""
+    return float(torch.stack([(w.sum(-1) - 1).abs().mean() for w in weights]).mean())  # w: (B, nh, T, T)
+
+
+LOW_LOSS = 0.1  # nats: "learned it" for a text with nothing random in it
+
+
+def steps_to_low_loss(losses: list[float]) -> int | None:
+    """The first training step (counting from 1) whose loss is under LOW_LOSS; None if none was."""
+    return next((i + 1 for i, loss in enumerate(losses) if loss < LOW_LOSS), None)
+
+
 def entropy_floor(task: Task, recipe: Recipe) -> float:
     """Lowest mean loss a causal model can reach on the supervised targets of this data.
 
@@ -73,6 +86,8 @@ def measure(model: GPT, task: Task, recipe: Recipe, val_batches, train_batches) 
         "ar": ar_eval(model, task, prompts, prefix, recipe.n_samples),
         "free_run": free_run(model, task, prompts[:32], prefix),
         "future_attention": future_attention_mass(weights),
+        "attention_row_error": attention_row_error(weights),
+        "recall": recall(model, task, prefix),
         "ignored_answer_share": ignored,
         "special_target_share": special,
     }
@@ -101,6 +116,7 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
         metrics = measure(model, task, recipe, val_batches, train_probe)
     metrics.update(leak=leak, loss_init=loss_init, ln_vocab=math.log(tok.vocab_size),
                    entropy_floor=entropy_floor(task, recipe),
-                   train_loss=sum(losses[-10:]) / len(losses[-10:]))
+                   train_loss=sum(losses[-10:]) / len(losses[-10:]),
+                   steps=len(losses), steps_to_low_loss=steps_to_low_loss(losses))
     return RunResult(recipe, seed, replacements, metrics, losses, model, task,
                      time.perf_counter() - t0, owner)

@@ -1,4 +1,4 @@
-"""Generated tasks, deterministic from a seed: 2-digit addition, with or without PAUSE tokens."""
+"""Generated tasks, deterministic from a seed: 2-digit addition (with or without PAUSE tokens), one sentence."""
 from __future__ import annotations
 
 import math
@@ -22,6 +22,7 @@ class Task:
     val: list[Example]
     entropy_per_example: float  # nats of randomness in one example's supervised text
     description: str
+    recall: tuple[tuple[str, str], ...] = ()  # (prompt text, the exact continuation greedy decoding owes)
 
     @property
     def longest_answer(self) -> int:
@@ -56,7 +57,27 @@ def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: 
                 val=examples[n_train:], entropy_per_example=math.log(len(pairs)), description=desc)
 
 
+SENTENCE = "I love machine learning"
+
+
+def memorise(seed: int = 0, text: str = SENTENCE) -> Task:
+    """One sentence, character by character: `I love machine learning\\n`, the lab's sanity check.
+
+    The first space is the separator, so the sentence is an ordinary example (prompt "I", answer
+    "love machine learning"). Nothing in it is random (entropy 0, whatever the seed): a model that
+    memorised it regenerates the rest exactly from each `recall` prompt, the empty one (BOS alone)
+    included.
+    """
+    prompt, answer = text.split(" ", 1)
+    sentence = Example(prompt, answer)
+    recall = tuple((text[:n], text[n:] + "\n") for n in (0, 1, 3))  # "", "I", "I l"
+    return Task(name="memorise", tokenizer=CharTokenizer(text, sep=" "), train=[sentence],
+                val=[sentence], entropy_per_example=0.0, recall=recall,
+                description=f"memorise one sentence, {text!r}, from BOS")
+
+
 TASKS = {"addition": addition,
+         "memorise": memorise,
          "padded-addition": lambda seed=0, **kw: addition(seed, max_pauses=4, **kw)}
 
 
