@@ -63,9 +63,14 @@ def _slowdown(m, c):
     return (m.get("steps_to_low_loss") or m.get("steps", 0) + 1) / c["steps_to_low_loss"]
 
 
+TINY_LOSS = 0.01  # nats: two losses both under this are both "learned by heart"; their ratio is noise
+
+
 def _ratio(key):
     def measure(m, c):
-        return m["tf"][key] / c["tf"][key] if c["tf"].get(key) else None
+        if not c["tf"].get(key) or max(m["tf"][key], c["tf"][key]) < TINY_LOSS:
+            return None
+        return m["tf"][key] / c["tf"][key]
     return measure
 
 
@@ -81,7 +86,7 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("ar_collapse", 0.5, lambda m, _c: m["free_run"]["loop_share"], fires_above=True,
              describe="share of free-running AR samples that collapse into a loop of 1-3 tokens"),
     Detector("ar_malformed", 0.3, lambda m, _c: m["ar"]["malformed_share"], fires_above=True,
-             describe="share of AR continuations that are not an answer (digits, then the stop token)"),
+             describe="share of AR continuations that are not an answer (answer characters, then the stop token)"),
     Detector("ignored_answer_tokens", 0.02, lambda m, _c: m.get("ignored_answer_share"), fires_above=True,
              describe="share of true answer tokens whose target carries the ignore index"),
     Detector("special_targets", 0.05, lambda m, _c: m.get("special_target_share"), fires_above=True,

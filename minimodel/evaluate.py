@@ -112,8 +112,8 @@ def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_sam
     samples = [{"prompt": ex.prompt, "target": ex.answer, "generated": tok.decode(c).rstrip("\n"),
                 "stopped": bool(c) and c[-1] == tok.eos_id, "exact": ok}
                for ex, c, ok in zip(examples[:n_samples], conts, exact)]
-    well_formed = [len(c) >= 2 and c[-1] == tok.eos_id and all(tok.kind(t) == "digit" for t in c[:-1])
-                   for c in conts]
+    alphabet = {t for ex in task.train for t in tok.encode(ex.answer)}  # what answers are made of (digits)
+    well_formed = [len(c) >= 2 and c[-1] == tok.eos_id and all(t in alphabet for t in c[:-1]) for c in conts]
     return {"exact_match": sum(exact) / len(exact),
             "malformed_share": 1 - sum(well_formed) / len(well_formed),
             "exact_by_answer_length": {n: sum(v) / len(v) for n, v in sorted(by_len.items())},
