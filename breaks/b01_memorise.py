@@ -20,7 +20,7 @@ def _recall(prompt: str):
 
 
 BREAK = Break(
-    id="memorise",
+    id="memorise-sentence",
     tag="broken-memorise",
     title="Sanity check: can a one-layer model memorise one sentence?",
     phase="sanity check",
