@@ -212,7 +212,9 @@ def _prediction_form(brk: Break, learner: str, sealed: dict | None) -> None:
     if sealed:
         with status:
             print(f"You sealed a prediction at {sealed['sealed_at']}; saving again adds a revision (both are kept).")
-    display(w.VBox(rows + [button, status]))
+    form = w.VBox(rows + [button, status])
+    _state["predict_form"] = (inputs, button, status)  # for a scripted check of the Save button
+    display(form)
 
 
 # --------------------------------------------------------------------------------------------
@@ -503,6 +505,7 @@ class HintCascade:
     brk: Break
     learner: str
     shown: list[str] = field(default_factory=list)
+    button: object = field(default=None, repr=False)  # the widget, in JupyterLab
 
     def reveal_next(self) -> str | None:
         if len(self.shown) >= len(self.brk.hints):
@@ -551,6 +554,7 @@ def hints(tag: str, learner: str) -> HintCascade:
 
     button.on_click(click)
     label()
+    cascade.button = button
     display(w.VBox([out, button]))
     return cascade
 
