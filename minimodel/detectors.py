@@ -74,6 +74,16 @@ def _ratio(key):
     return measure
 
 
+def _stop_gap(m, _c):
+    """Stop rate on every answer length but the longest, minus the stop rate on the longest."""
+    by_len = {int(n): v for n, v in (m["ar"].get("stop_rate_by_answer_length") or {}).items()}  # JSON: str keys
+    if len(by_len) < 2:
+        return None
+    longest = max(by_len)
+    shorter = [v for n, v in by_len.items() if n != longest]
+    return sum(shorter) / len(shorter) - by_len[longest]
+
+
 DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("loss_below_floor", 0.5, _floor_ratio, fires_above=False,
              describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
@@ -119,6 +129,24 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("tf_lags_control", 0.1, lambda m, c: c["tf_exact_match"] - m["tf_exact_match"],
              fires_above=True, needs_control=True,
              describe="the healthy control's TF exact match minus this run's"),
+    Detector("off_answer_targets", 0.05, lambda m, _c: m.get("off_answer_target_share"), fires_above=True,
+             describe="share of supervised targets that are not answer tokens (prompts, the next example)"),
+    Detector("loss_reads_higher", 1.5, _ratio("loss"), fires_above=True, needs_control=True,
+             describe="reported loss / the healthy control's"),
+    Detector("ar_never_stops", 0.5, lambda m, _c: 1 - m["ar"]["stop_rate"], fires_above=True,
+             describe="share of AR continuations that reach the length limit without a stop token"),
+    Detector("right_but_no_stop", 0.03, lambda m, _c: m["ar"].get("right_but_no_stop"), fires_above=True,
+             describe="share of AR continuations whose answer digits are right but no stop follows"),
+    Detector("long_answers_unfinished", 0.5, _stop_gap, fires_above=True,
+             describe="AR stop rate on shorter answers minus on the longest answers"),
+    Detector("headline_inflated", 0.1, lambda m, _c: m["accuracy"] - m["ar"]["exact_match"]
+             if "accuracy" in m else None, fires_above=True,
+             describe="reported accuracy minus a real greedy-generation (AR) exact match"),
+    Detector("answer_start_ambiguous", 0.02, lambda m, _c: m.get("ambiguous_prompt_share"), fires_above=True,
+             describe="share of prompts the data itself continues in more than one way (no marked answer start)"),
+    Detector("generation_disagrees", 0.2, lambda m, _c: 1 - m["first_token_agreement"]
+             if "first_token_agreement" in m else None, fires_above=True,
+             describe="share of prompts whose first generated token is not the forward pass's argmax"),
 ]}
 
 

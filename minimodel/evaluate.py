@@ -31,11 +31,15 @@ def tf_losses(model, batches: list[Batch], tok) -> dict:
         real = ~torch.isin(b.next_tokens, torch.tensor(tok.special_ids))  # (B, T) next token is not PAD/BOS/PAUSE
         sums["next_token"] += float(loss_true[real.view(-1)].sum())
         counts["next_token"] += int(real.sum())
+        hits = logits.argmax(-1) == b.next_tokens  # (B, T) teacher-forced argmax right?
+        sums["answer_token_accuracy"] += float(hits[b.is_answer].sum())
         for t, loss in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
             kind = tok.kind(t)
             sums[kind] += loss
             counts[kind] += 1
     out = {k: sums[k] / counts[k] for k in ("loss", "answer", "next_token") if counts[k]}
+    if counts["answer"]:  # share of answer tokens whose teacher-forced argmax is right (Trainer-style)
+        out["answer_token_accuracy"] = sums["answer_token_accuracy"] / counts["answer"]
     out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer", "next_token")}
     out["supervised_share"] = counts["loss"] / sum(b.y.numel() for b in batches)
     return out
@@ -61,23 +65,62 @@ def _by_length(seqs: list[list[int]]) -> dict[int, list[int]]:
 
 
 @torch.no_grad()
-def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]) -> float:
-    """One forward pass over prompt + answer + stop; every answer token's argmax must match."""
+def tf_answers(model, task: Task, examples: list[Example], prefix: list[int]) -> list[list[int]]:
+    """One forward pass over prompt + answer + stop: the argmax at every answer position."""
     pairs = [_split(task, ex, prefix) for ex in examples]
     full = [p + a for p, a in pairs]
-    correct = 0
+    out: list[list[int]] = [[] for _ in examples]
     for _, idxs in _by_length(full).items():
         seq = torch.tensor([full[i] for i in idxs])  # (b, L)
         logits, _ = model(seq[:, :-1][:, -model.cfg.block_size:])  # the last token is only a target
         pred = logits.argmax(-1)  # (b, L') prediction for the next token at each position
         L = seq.shape[1] - 1 - pred.shape[1]  # tokens cropped from the left, if any
         for row, i in enumerate(idxs):
-            n_ans = len(pairs[i][1])
-            start = len(full[i]) - n_ans  # first answer position in the full sequence
-            want = seq[row, start:]
-            got = pred[row, start - 1 - L: len(full[i]) - 1 - L]
-            correct += bool(torch.equal(want, got))
-    return correct / len(examples)
+            start = len(full[i]) - len(pairs[i][1])  # first answer position in the full sequence
+            out[i] = pred[row, start - 1 - L: len(full[i]) - 1 - L].tolist()
+    return out
+
+
+def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]) -> float:
+    """One forward pass over prompt + answer + stop; every answer token's argmax must match."""
+    preds = tf_answers(model, task, examples, prefix)
+    return sum(p == _split(task, ex, prefix)[1] for p, ex in zip(preds, examples)) / len(examples)
+
+
+def tf_exact_by_answer_length(model, task: Task, examples: list[Example], prefix: list[int]) -> dict:
+    """Teacher-forced exact match per answer length (in characters), to set beside AR's."""
+    preds = tf_answers(model, task, examples, prefix)
+    by_len: dict[int, list[bool]] = defaultdict(list)
+    for p, ex in zip(preds, examples):
+        by_len[len(ex.answer)].append(p == _split(task, ex, prefix)[1])
+    return {n: sum(v) / len(v) for n, v in sorted(by_len.items())}
+
+
+def ambiguous_prompt_share(task: Task, examples: list[Example]) -> float:
+    """Share of prompts that the task's own data continues in more than one way.
+
+    With a separator, a prompt is always followed by its answer. Without one, `5+6` also begins
+    `5+61...`: the tokens alone cannot say where the answer starts.
+    """
+    following: dict[tuple[int, ...], set[int]] = defaultdict(set)
+    for ex in task.train + task.val:
+        ids = encode_example(task, ex)[0]
+        for t in range(1, len(ids)):
+            following[tuple(ids[:t])].add(ids[t])
+    prompts = [tuple(_split(task, ex, [])[0]) for ex in examples]
+    return sum(len(following[p]) > 1 for p in prompts) / len(prompts)
+
+
+def first_token_agreement(model, task: Task, examples: list[Example], prefix: list[int]) -> float:
+    """Share of prompts whose first generated token is the forward pass's argmax for that position.
+
+    Greedy generation must start with exactly what a teacher-forced pass predicts for the first
+    answer token, however well or badly the model is trained: a generator that disagrees reads
+    the wrong logits.
+    """
+    forward = [p[:1] for p in tf_answers(model, task, examples, prefix)]
+    generated = generate(model, [_split(task, ex, prefix)[0] for ex in examples], 1, task.tokenizer.eos_id)
+    return sum(f == g for f, g in zip(forward, generated)) / len(examples)
 
 
 @torch.no_grad()
@@ -106,9 +149,12 @@ def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_sam
     budget = seams.generation_budget(task.longest_answer)
     conts = generate(model, [p for p, _ in pairs], budget, tok.eos_id)
     exact = [c == a for c, (_, a) in zip(conts, pairs)]
+    stopped = [bool(c) and c[-1] == tok.eos_id for c in conts]
     by_len: dict[int, list[bool]] = defaultdict(list)
-    for ex, ok in zip(examples, exact):
+    stop_by_len: dict[int, list[bool]] = defaultdict(list)
+    for ex, ok, stop in zip(examples, exact, stopped):
         by_len[len(ex.answer)].append(ok)
+        stop_by_len[len(ex.answer)].append(stop)
     samples = [{"prompt": ex.prompt, "target": ex.answer, "generated": tok.decode(c).rstrip("\n"),
                 "stopped": bool(c) and c[-1] == tok.eos_id, "exact": ok}
                for ex, c, ok in zip(examples[:n_samples], conts, exact)]
@@ -117,7 +163,12 @@ def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_sam
     return {"exact_match": sum(exact) / len(exact),
             "malformed_share": 1 - sum(well_formed) / len(well_formed),
             "exact_by_answer_length": {n: sum(v) / len(v) for n, v in sorted(by_len.items())},
-            "stop_rate": sum(bool(c) and c[-1] == tok.eos_id for c in conts) / len(conts),
+            "stop_rate": sum(stopped) / len(conts),
+            "stop_rate_by_answer_length": {n: sum(v) / len(v) for n, v in sorted(stop_by_len.items())},
+            "budget": budget,
+            # the answer's digits came out right, but no stop followed within the budget
+            "right_but_no_stop": sum(c[:len(a) - 1] == a[:-1] and tok.eos_id not in c
+                                     for c, (_, a) in zip(conts, pairs)) / len(conts),
             "samples": samples}
 
 

@@ -34,6 +34,13 @@ RECIPES = {
     # one padded example per row with PAUSE tokens; loss on everything but special tokens
     "padded-rows": Recipe(task="padded-addition", batching="rows", block_size=32, loss_on="all",
                           batch_size=32, steps=400),
+    # one example per row, answer-only loss, stopped mid-learning: for the generation-side breaks
+    "rows-answer-16": Recipe(batching="rows", block_size=16, loss_on="answer", steps=300),
+    # answer-only loss on long packed blocks (several examples each), few rows per batch
+    "packed-answer-64": Recipe(block_size=64, batch_size=8, steps=1000, loss_on="answer"),
+    # operands without leading zeros (`7+45=52`), one example per row, answer-only loss
+    "unpadded-rows": Recipe(task="unpadded-addition", batching="rows", block_size=16, loss_on="answer",
+                            steps=600),
     # the sanity check: a 1-layer model memorises one sentence (BOS + 24 characters, one row)
     "memorise": Recipe(task="memorise", batching="rows", loss_on="all", model="memorise", block_size=24,
                        batch_size=8, steps=150, warmup=10, eval_batches=1, n_samples=1),

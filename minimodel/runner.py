@@ -10,7 +10,8 @@ import torch
 
 from minimodel import seams
 from minimodel.data import BATCHERS, encode_example
-from minimodel.evaluate import ar_eval, free_run, prompt_prefix, recall, tf_exact_match, tf_losses
+from minimodel.evaluate import (ambiguous_prompt_share, ar_eval, first_token_agreement, free_run, prompt_prefix,
+                                recall, tf_exact_by_answer_length, tf_exact_match, tf_losses)
 from minimodel.model import GPT, preset
 from minimodel.probes import future_attention_mass, leak_gradient, record_attention
 from minimodel.recipes import Recipe
@@ -48,6 +49,16 @@ def _target_shares(batches, special_ids) -> tuple[float, float]:
     return ignored / max(answers, 1), special / max(supervised, 1)
 
 
+def _off_answer_share(batches) -> float:
+    """Share of supervised targets that are not answer tokens (prompt digits, '+', '=', BOS...)."""
+    off = supervised = 0
+    for b in batches:
+        sup = b.y != IGNORE_INDEX
+        off += int((sup & ~b.is_answer).sum())
+        supervised += int(sup.sum())
+    return off / max(supervised, 1)
+
+
 def attention_row_error(weights: list[torch.Tensor]) -> float:
     """Mean |sum over the keys - 1| of every query's attention row: 0 when each row is a distribution."""
     return float(torch.stack([(w.sum(-1) - 1).abs().mean() for w in weights]).mean())  # w: (B, nh, T, T)
@@ -80,10 +91,16 @@ def measure(model: GPT, task: Task, recipe: Recipe, val_batches, train_batches) 
     ignored, special = _target_shares(train_batches, task.tokenizer.special_ids)
     with record_attention(model) as weights:
         model(val_batches[0].x[:8])
+    tf, ar = tf_losses(model, val_batches, tok), ar_eval(model, task, prompts, prefix, recipe.n_samples)
     return {
-        "tf": tf_losses(model, val_batches, tok),
+        "tf": tf,
         "tf_exact_match": tf_exact_match(model, task, prompts, prefix),
-        "ar": ar_eval(model, task, prompts, prefix, recipe.n_samples),
+        "tf_exact_by_answer_length": tf_exact_by_answer_length(model, task, prompts, prefix),
+        "ar": ar,
+        "accuracy": seams.headline_accuracy(tf.get("answer_token_accuracy", 0.0), ar["exact_match"]),
+        "first_token_agreement": first_token_agreement(model, task, prompts, prefix),
+        "ambiguous_prompt_share": ambiguous_prompt_share(task, prompts),
+        "off_answer_target_share": _off_answer_share(train_batches),
         "free_run": free_run(model, task, prompts[:32], prefix),
         "future_attention": future_attention_mass(weights),
         "attention_row_error": attention_row_error(weights),

@@ -185,3 +185,13 @@ def pick_next_token(logits: torch.Tensor) -> torch.Tensor:
 def generation_budget(longest_answer: int) -> int:
     """How many tokens to generate: enough for the longest answer plus its stop token."""
     return longest_answer + 1
+
+
+@seam
+def headline_accuracy(tf_token_accuracy: float, ar_exact_match: float) -> float:
+    """The accuracy a report leads with: whole answers the model generates on its own (greedy AR).
+
+    Teacher-forced token accuracy (argmax == label with the true answer in the input) is a
+    training diagnostic, not what a user of the model gets.
+    """
+    return ar_exact_match

@@ -49,7 +49,7 @@ def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: 
             prompt += "<pause>" * rng.randint(1, max_pauses)
         examples.append(Example(prompt, str(a + b)))
     n_train = round(len(examples) * train_frac)
-    name = "addition" if not max_pauses else "padded-addition"
+    name = ("addition" if zero_pad else "unpadded-addition") if not max_pauses else "padded-addition"
     desc = (f"2-digit addition{' (zero-padded operands)' if zero_pad else ''}"
             f"{f', 1-{max_pauses} PAUSE tokens after each prompt' if max_pauses else ''}: "
             f"{len(examples)} examples, {n_train} train / {len(examples) - n_train} val")
@@ -78,7 +78,9 @@ def memorise(seed: int = 0, text: str = SENTENCE) -> Task:
 
 TASKS = {"addition": addition,
          "memorise": memorise,
-         "padded-addition": lambda seed=0, **kw: addition(seed, max_pauses=4, **kw)}
+         "padded-addition": lambda seed=0, **kw: addition(seed, max_pauses=4, **kw),
+         # `7+45=52\n`: operands written without leading zeros, so a prompt's length varies
+         "unpadded-addition": lambda seed=0, **kw: addition(seed, zero_pad=False, **kw)}
 
 
 def make_task(name: str, seed: int = 0, **kwargs) -> Task:
