@@ -25,7 +25,7 @@ _state: dict = {}  # the last run: {"brk", "learner", "outcome"}
 
 
 def headless() -> bool:
-    """True when nobody can click: MINIMODEL_HEADLESS=1 (set by `just test`) or no notebook frontend."""
+    """True when nobody can click: MINIMODEL_HEADLESS=1 (set by `just nbval`), no notebook kernel, no ipywidgets."""
     if os.environ.get("MINIMODEL_HEADLESS", "").lower() in ("1", "true", "yes"):
         return True
     try:
@@ -33,7 +33,13 @@ def headless() -> bool:
     except ImportError:
         return True
     shell = get_ipython()
-    return shell is None or type(shell).__name__ != "ZMQInteractiveShell"
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return True
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:  # widgets degrade to printed text
+        return True
+    return False
 
 
 def _in_kernel() -> bool:

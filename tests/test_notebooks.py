@@ -132,3 +132,17 @@ def test_heatmap_note_only_when_the_heatmap_looks_causal_but_a_leak_was_caught()
     assert lab.heatmap_note(quiet_map | {"leak_test": _finding("leak_test", False)}) is None
     assert lab.heatmap_note({"future_attention": _finding("future_attention", True),
                              "leak_test": _finding("leak_test", True)}) is None
+
+
+def test_a_break_on_two_seams_gets_a_dict_fix_cell():
+    from dataclasses import replace
+
+    brk = replace(CATALOGUE[0], replaces={"causal_mask": seams.REGISTRY["causal_mask"].healthy,
+                                          "attention_scale": seams.REGISTRY["attention_scale"].healthy})
+    object.__setattr__(brk, "module", CATALOGUE[0].module)
+    for solved in (False, True):
+        fix = next(c.source for c in notebooks.build(brk, solved).cells if c.id == "fix")
+        compile(fix, "fix cell", "exec")
+        assert 'lab.verify_fix(TAG, {"causal_mask": causal_mask, "attention_scale": attention_scale})' in fix
+    one = lab.verify_fix(brk, seams.REGISTRY["causal_mask"].healthy)  # one function for two seams
+    assert not one.fixed and "pass a dict" in one.message
