@@ -452,15 +452,15 @@ def findings() -> None:
     else:
         verdict = "None of the break's detectors fired in this run."
     print(verdict)
-    note = heatmap_note(now_)
+    note = heatmap_note(now_, declared)
     if note:
         print(note)
 
 
-def heatmap_note(by_name: dict[str, Finding]) -> str | None:
-    """When the heatmap looks causal but the floor or the leak test caught a leak, say so plainly."""
+def heatmap_note(by_name: dict[str, Finding], declared: list[str]) -> str | None:
+    """When the heatmap looks causal but the leak test (or the floor, for a break that leaks) caught a leak."""
     caught = [label for name, label in (("loss_below_floor", "the entropy floor"), ("leak_test", "the leak test"))
-              if name in by_name and by_name[name].fired]
+              if name in by_name and by_name[name].fired and (name == "leak_test" or name in declared)]
     if "future_attention" not in by_name or by_name["future_attention"].fired or not caught:
         return None
     return ("Note: the heatmap alone did not reveal the leak (no visible attention above the diagonal); "

@@ -127,11 +127,14 @@ def _finding(name, fired):
 
 def test_heatmap_note_only_when_the_heatmap_looks_causal_but_a_leak_was_caught():
     quiet_map = {"future_attention": _finding("future_attention", False)}
-    assert lab.heatmap_note(quiet_map | {"leak_test": _finding("leak_test", True)}).endswith("the leak test did.")
-    assert "the entropy floor did" in lab.heatmap_note(quiet_map | {"loss_below_floor": _finding("x", True)})
-    assert lab.heatmap_note(quiet_map | {"leak_test": _finding("leak_test", False)}) is None
+    leak = quiet_map | {"leak_test": _finding("leak_test", True)}
+    assert lab.heatmap_note(leak, []).endswith("the leak test did.")
+    below = quiet_map | {"loss_below_floor": _finding("loss_below_floor", True)}
+    assert "the entropy floor did" in lab.heatmap_note(below, ["loss_below_floor"])
+    assert lab.heatmap_note(below, ["special_targets"]) is None  # padding beats the floor: no leak
+    assert lab.heatmap_note(quiet_map | {"leak_test": _finding("leak_test", False)}, ["leak_test"]) is None
     assert lab.heatmap_note({"future_attention": _finding("future_attention", True),
-                             "leak_test": _finding("leak_test", True)}) is None
+                             "leak_test": _finding("leak_test", True)}, ["leak_test"]) is None
 
 
 def test_a_break_on_two_seams_gets_a_dict_fix_cell():
