@@ -352,7 +352,7 @@ def attention_figure(index: int = 0, layer: int | None = None, head: int | None 
             for c, hi in enumerate(heads):
                 ax = axes[r][c]
                 image = ax.imshow(weights[li][0, hi].numpy(), vmin=0.0, vmax=1.0, cmap="viridis")
-                ax.set_xticks(range(T), labels, fontsize=6)
+                ax.set_xticks(range(T), labels, fontsize=6, rotation=90)
                 ax.set_yticks(range(T), labels, fontsize=6)
                 ax.set_title(f"layer {li} head {hi}", fontsize=7)
                 if r == len(layers) - 1:
