@@ -27,7 +27,7 @@ def _fix_cell(brk: Break, solved: bool) -> str:
     bodies = [lab.healthy_source(n) if solved else lab.stub_source(n) for n in names]
     code = head + "\n\n".join(bodies)
     arg = names[0] if len(names) == 1 else "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
-    check = f"assert lab.verify_fix(TAG, {arg}).fixed" if solved else f"report = lab.verify_fix(TAG, {arg})"
+    check = f"report = lab.verify_fix(TAG, {arg})" + ("\nassert report.fixed, report.message" if solved else "")
     return code + "\n\n" + check
 
 
