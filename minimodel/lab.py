@@ -585,7 +585,10 @@ def _fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Ca
         if len(brk.replaces) != 1:
             raise seams.SeamError(f"{brk.tag} replaces {len(brk.replaces)} seams; pass a dict "
                                   f"{{seam name: function}} for {', '.join(brk.replaces)}")
-        return {next(iter(brk.replaces)): fix}
+        fix = {next(iter(brk.replaces)): fix}
+    for name, fn in dict(fix).items():
+        if isinstance(fn, seams.Seam):
+            raise seams.SeamError(f"that is the seam {fn.name!r} itself; write your own function with its signature")
     return dict(fix)
 
 
