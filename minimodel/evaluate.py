@@ -72,12 +72,15 @@ def tf_answers(model, task: Task, examples: list[Example], prefix: list[int]) ->
     out: list[list[int]] = [[] for _ in examples]
     for _, idxs in _by_length(full).items():
         seq = torch.tensor([full[i] for i in idxs])  # (b, L)
-        logits, _ = model(seq[:, :-1][:, -model.cfg.block_size:])  # the last token is only a target
-        pred = logits.argmax(-1)  # (b, L') prediction for the next token at each position
-        L = seq.shape[1] - 1 - pred.shape[1]  # tokens cropped from the left, if any
+        # the whole example in view, stop included; only when it overfills the block does the
+        # stop (a target, never needed as input by a causal model) stay out, then the oldest tokens
+        n = seq.shape[1] if seq.shape[1] <= model.cfg.block_size else seq.shape[1] - 1
+        left = max(0, n - model.cfg.block_size)  # tokens cropped from the left
+        logits, _ = model(seq[:, left:n])
+        pred = logits.argmax(-1)  # (b, n - left): prediction for the next token at each position
         for row, i in enumerate(idxs):
             start = len(full[i]) - len(pairs[i][1])  # first answer position in the full sequence
-            out[i] = pred[row, start - 1 - L: len(full[i]) - 1 - L].tolist()
+            out[i] = pred[row, start - 1 - left: len(full[i]) - 1 - left].tolist()
     return out
 
 

@@ -50,6 +50,7 @@ def test_train_then_sample_no_mask_and_baseline(runs_dir):
     base = json.loads((runs_dir / "baseline" / "manifest.json").read_text())
     fired = {f["name"]: f["fired"] for f in base["findings"]}
     assert not fired["loss_below_floor"] and not fired["future_attention"] and not fired["leak_test"]
+    assert not [name for name, on in fired.items() if on]  # a healthy run fires no health check
     assert base["breaks"] == []
 
 
