@@ -235,55 +235,11 @@ def run(tag: str, learner: str):
     predictions.check_learner(learner)
     if predictions.current(learner, brk) is None:
         print("No prediction sealed yet: this run is recorded as started before any prediction.")
-    _reuse_control(brk)
     outcome = train_mini(brk.tag, echo=print, learner=learner)
-    _keep_control(brk, outcome.control)
     _state.update(brk=brk, learner=learner, outcome=outcome)
     run_, control = outcome.run, outcome.control
     print(f"done in {run_.seconds + control.seconds:.1f} s; files in {outcome.folder}")
     return outcome
-
-
-def _control_path(brk: Break) -> Path | None:
-    """MINIMODEL_CONTROL_CACHE (set by `just nbval` to a fresh temp folder): one file per recipe."""
-    import hashlib
-
-    from minimodel.verdict import recipe_for
-
-    folder = os.environ.get("MINIMODEL_CONTROL_CACHE")
-    if not folder:
-        return None
-    key = hashlib.sha256(repr(recipe_for(brk)).encode()).hexdigest()[:16]
-    return Path(folder) / f"control-{key}-seed0.pt"
-
-
-def _reuse_control(brk: Break) -> None:
-    """Under nbval only: load the healthy control another notebook of the same session trained.
-
-    Same recipe, seed and thread count give the same numbers, so the notebook suite trains each
-    recipe's control once instead of once per notebook. Learners never set the variable."""
-    from minimodel import verdict
-    from minimodel.runner import RunResult
-    from minimodel.runs import load_checkpoint
-    from minimodel.tasks import make_task
-
-    path = _control_path(brk)
-    recipe = verdict.recipe_for(brk)
-    if path is None or not path.exists() or (recipe, 0) in verdict._controls:
-        return
-    model, meta = load_checkpoint(path, "delete the file; the next notebook trains the control again")
-    verdict._controls[(recipe, 0)] = RunResult(recipe, 0, {}, meta["metrics"], meta["train_losses"], model,
-                                               make_task(recipe.task, seed=0), meta["seconds"], "healthy control")
-
-
-def _keep_control(brk: Break, control) -> None:
-    from minimodel.runs import save_checkpoint
-
-    path = _control_path(brk)
-    if path is not None and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(path, control.model, {"metrics": control.metrics, "train_losses": control.train_losses,
-                                              "seconds": control.seconds})
 
 
 def _last():

@@ -1,14 +1,19 @@
 """A break's verdict: run it (or a fix) beside its healthy control and read the detectors."""
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from minimodel import seams
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding, detect
-from minimodel.runner import RunResult, execute
 from minimodel.recipes import Recipe, get_recipe
+from minimodel.runner import RunResult, execute
+from minimodel.runs import load_checkpoint, save_checkpoint
+from minimodel.tasks import make_task
 
 _controls: dict[tuple[Recipe, int], RunResult] = {}  # healthy runs, reused within a process
 
@@ -18,11 +23,34 @@ def recipe_for(brk: Break, steps: int | None = None) -> Recipe:
 
 
 def healthy_control(recipe: Recipe, seed: int, progress: bool = False) -> RunResult:
-    """The same task, preset, seed and steps with every seam healthy (cached per process)."""
+    """The same task, preset, seed and steps with every seam healthy.
+
+    Cached per process, and across processes when MINIMODEL_CONTROL_CACHE names a folder (the
+    notebook suite sets it: the same recipe, seed and thread count give the same numbers, so each
+    notebook need not train the same control again). Learners never set it.
+    """
     key = (recipe, seed)
     if key not in _controls:
-        _controls[key] = execute(recipe, seed, progress=progress, label="healthy control")
+        shared = _shared_control_path(recipe, seed)
+        if shared is not None and shared.exists():
+            model, meta = load_checkpoint(shared, "delete the file; the next run trains the control again")
+            _controls[key] = RunResult(recipe, seed, {}, meta["metrics"], meta["train_losses"], model,
+                                       make_task(recipe.task, seed=seed), meta["seconds"], "healthy control")
+        else:
+            _controls[key] = execute(recipe, seed, progress=progress, label="healthy control")
+            if shared is not None:
+                c = _controls[key]
+                save_checkpoint(shared, c.model, {"metrics": c.metrics, "train_losses": c.train_losses,
+                                                  "seconds": c.seconds})
     return _controls[key]
+
+
+def _shared_control_path(recipe: Recipe, seed: int) -> Path | None:
+    folder = os.environ.get("MINIMODEL_CONTROL_CACHE")
+    if not folder:
+        return None
+    key = hashlib.sha256(repr(recipe).encode()).hexdigest()[:16]
+    return Path(folder) / f"control-{key}-seed{seed}.pt"
 
 
 @dataclass
