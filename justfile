@@ -65,3 +65,8 @@ grade DIR *ARGS:
 [no-exit-message]
 answer-keys *ARGS:
     @MINIMODEL_THREADS=${MINIMODEL_THREADS:-2} {{bin}}/minimodel answer-keys {{ARGS}}
+
+# a real UI check in JupyterLab + headless Chromium (needs Debian's chromium and pip's playwright)
+[no-exit-message]
+ui-check NOTEBOOK="b02_no_mask.ipynb":
+    @{{bin}}/python tools/jupyterlab_ui_check.py {{NOTEBOOK}}
