@@ -110,6 +110,15 @@ def measure(model: GPT, task: Task, recipe: Recipe, val_batches, train_batches) 
     }
 
 
+def _data(recipe: Recipe, seed: int):
+    """The task, the training batcher, and fixed held-out and training probe batches for a seed."""
+    task = make_task(recipe.task, seed=seed)
+    Batcher = BATCHERS[recipe.batching]
+    train_data = Batcher(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+    val_data = Batcher(task, task.val, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+    return task, train_data, val_data.fixed_batches(recipe.eval_batches), train_data.fixed_batches(recipe.eval_batches)
+
+
 def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] | None = None,
             owner: str = "a replacement", progress: bool = False, label: str = "train") -> RunResult:
     """Build task, data and model from `seed`, train with the replacements installed, measure."""
@@ -117,13 +126,8 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
                     if fn is not getattr(seams.REGISTRY.get(k), "healthy", None)}
     t0 = time.perf_counter()
     with seams.replaced(replacements, owner):
-        task = make_task(recipe.task, seed=seed)
+        task, train_data, val_batches, train_probe = _data(recipe, seed)
         tok = task.tokenizer
-        Batcher = BATCHERS[recipe.batching]
-        train_data = Batcher(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
-        val_data = Batcher(task, task.val, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
-        val_batches = val_data.fixed_batches(recipe.eval_batches)
-        train_probe = train_data.fixed_batches(recipe.eval_batches)
         torch.manual_seed(seed)
         model = GPT(preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size))
         model.eval()
@@ -137,3 +141,19 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
                    steps=len(losses), steps_to_low_loss=steps_to_low_loss(losses))
     return RunResult(recipe, seed, replacements, metrics, losses, model, task,
                      time.perf_counter() - t0, owner)
+
+
+def remeasure(trained: RunResult, replacements: Mapping[str, Callable], owner: str = "a replacement") -> RunResult:
+    """A trained run measured again with evaluation-only seams replaced.
+
+    Training never calls those seams, so training under them would give this very model: only the
+    measurements differ, and only they are redone.
+    """
+    if not seams.evaluation_only(replacements):
+        raise ValueError(f"remeasure needs evaluation-only seams, got {sorted(replacements)}")
+    t0 = time.perf_counter()
+    with seams.replaced(replacements, owner):
+        task, _, val_batches, train_probe = _data(trained.recipe, trained.seed)
+        metrics = {**trained.metrics, **measure(trained.model, task, trained.recipe, val_batches, train_probe)}
+    return RunResult(trained.recipe, trained.seed, dict(replacements), metrics, trained.train_losses,
+                     trained.model, task, time.perf_counter() - t0, owner)

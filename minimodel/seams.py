@@ -24,9 +24,10 @@ class SeamError(ValueError):
 class Seam:
     """A named call site: runs the installed replacement if there is one, else the healthy code."""
 
-    def __init__(self, fn: Callable):
+    def __init__(self, fn: Callable, evaluation_only: bool = False):
         self.name = fn.__name__
         self.healthy = fn
+        self.evaluation_only = evaluation_only  # training never calls it: only measuring does
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
@@ -43,11 +44,18 @@ _installed: dict[str, Callable] = {}  # seam name -> replacement currently in fo
 _owners: dict[str, str] = {}  # seam name -> who installed it (for clash messages)
 
 
-def seam(fn: Callable) -> Seam:
-    """Declare `fn` as the healthy behaviour of a named seam."""
-    s = Seam(fn)
-    REGISTRY[s.name] = s
-    return s
+def seam(fn: Callable | None = None, *, evaluation_only: bool = False):
+    """Declare `fn` as the healthy behaviour of a named seam (`@seam`, or `@seam(evaluation_only=True)`)."""
+    def register(f: Callable) -> Seam:
+        s = Seam(f, evaluation_only)
+        REGISTRY[s.name] = s
+        return s
+    return register(fn) if fn is not None else register
+
+
+def evaluation_only(names) -> bool:
+    """True when every named seam only acts at evaluation: training under it is training without it."""
+    return all(REGISTRY[name].evaluation_only for name in names)
 
 
 def is_healthy(name: str) -> bool:
@@ -175,19 +183,19 @@ def pad_token_id(pad_id: int, eos_id: int) -> int:
 # Generation and evaluation
 
 
-@seam
+@seam(evaluation_only=True)
 def pick_next_token(logits: torch.Tensor) -> torch.Tensor:
     """(B, T, V) -> (B,): greedy choice from the logits at the last position."""
     return logits[:, -1, :].argmax(dim=-1)
 
 
-@seam
+@seam(evaluation_only=True)
 def generation_budget(longest_answer: int) -> int:
     """How many tokens to generate: enough for the longest answer plus its stop token."""
     return longest_answer + 1
 
 
-@seam
+@seam(evaluation_only=True)
 def headline_accuracy(tf_token_accuracy: float, ar_exact_match: float) -> float:
     """The accuracy a report leads with: whole answers the model generates on its own (greedy AR).
 

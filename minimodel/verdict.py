@@ -11,7 +11,7 @@ from minimodel import seams
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding, detect
 from minimodel.recipes import Recipe, get_recipe
-from minimodel.runner import RunResult, execute
+from minimodel.runner import RunResult, execute, remeasure
 from minimodel.runs import load_checkpoint, save_checkpoint
 from minimodel.tasks import make_task
 
@@ -99,8 +99,11 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
     control = healthy_control(recipe, seed, progress)
     replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **_fix_map(brk, fix)}
     owner = brk.tag if fix is None else f"the fix for {brk.tag}"
-    if all(fn is seams.REGISTRY[name].healthy for name, fn in replacements.items()):
+    changed = {name: fn for name, fn in replacements.items() if fn is not seams.REGISTRY[name].healthy}
+    if not changed:
         run = control  # the fix is the healthy code itself: the same computation, already done
+    elif seams.evaluation_only(changed):
+        run = remeasure(control, changed, owner)  # training never calls these seams: same model
     else:
         run = execute(recipe, seed, replacements, owner=owner, progress=progress,
                       label="with the fix" if fix is not None else brk.tag)

@@ -1,9 +1,12 @@
 """Seams: a replacement is installed and removed cleanly, clashes and bad signatures are refused."""
+import functools
+
 import pytest
 import torch
 
 from minimodel import seams
 from minimodel.catalogue import load_catalogue, seams_of
+from minimodel.model import GPT, preset
 
 
 def no_mask(T, device="cpu"):
@@ -52,3 +55,42 @@ def test_library_never_asks_which_break_is_on():
         assert "import breaks" not in source and "from breaks" not in source, module
         assert not [n for n in names if n in source], module
     assert not [p for p in Path("minimodel").glob("*.py") if "bug_" in p.read_text()]
+
+
+def _raising_like(name):
+    """A replacement with the seam's signature that fails loudly if anything calls it."""
+    def boom(*args, **kwargs):
+        raise AssertionError(f"{name} was called")
+    return functools.wraps(seams.REGISTRY[name].healthy)(boom)
+
+
+def test_evaluation_only_seams_are_never_called_in_training():
+    from minimodel.recipes import get_recipe
+    from minimodel.runner import _data
+    from minimodel.train import train
+
+    names = [n for n, s in seams.REGISTRY.items() if s.evaluation_only]
+    assert {"pick_next_token", "generation_budget"} <= set(names)
+    for recipe_name in ("stream-16", "padded-rows"):
+        recipe = get_recipe(recipe_name, steps=3)
+        with seams.replaced({n: _raising_like(n) for n in names}):
+            task, train_data, _, _ = _data(recipe, seed=0)
+            model = GPT(preset(recipe.model, vocab_size=task.tokenizer.vocab_size, block_size=recipe.block_size))
+            train(model, train_data.sample, recipe)
+
+
+def test_remeasuring_a_trained_run_equals_training_under_an_evaluation_seam():
+    from minimodel.recipes import get_recipe
+    from minimodel.runner import execute, remeasure
+
+    def second_to_last(logits):
+        return logits[:, -2, :].argmax(dim=-1)
+
+    recipe = get_recipe("stream-16", steps=30, eval_prompts=60)
+    control = execute(recipe, seed=3)
+    trained = execute(recipe, seed=3, replacements={"pick_next_token": second_to_last})
+    again = remeasure(control, {"pick_next_token": second_to_last})
+    assert again.metrics["ar"] == trained.metrics["ar"] and again.metrics["ar"] != control.metrics["ar"]
+    assert again.train_losses == trained.train_losses
+    with pytest.raises(ValueError, match="evaluation-only"):
+        remeasure(control, {"causal_mask": no_mask})
