@@ -536,18 +536,6 @@ class FixReport:
         return f"FixReport(fixed={self.fixed}, still_firing={self.still_firing})"
 
 
-def _fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:
-    if callable(fix) and not isinstance(fix, Mapping):
-        if len(brk.replaces) != 1:
-            raise seams.SeamError(f"{brk.tag} replaces {len(brk.replaces)} seams; pass a dict "
-                                  f"{{seam name: function}} for {', '.join(brk.replaces)}")
-        fix = {next(iter(brk.replaces)): fix}
-    for name, fn in dict(fix).items():
-        if isinstance(fn, seams.Seam):
-            raise seams.SeamError(f"that is the seam {fn.name!r} itself; write your own function with its signature")
-    return dict(fix)
-
-
 def _unattempted(fn: Callable) -> bool:
     try:
         return STUB in inspect.getsource(fn)
@@ -557,11 +545,11 @@ def _unattempted(fn: Callable) -> bool:
 
 def verify_fix(tag: str, fix: Callable | Mapping[str, Callable]) -> FixReport:
     """Train with your function(s) in place of the broken seam(s) and read the break's detectors again."""
-    from minimodel.verdict import run_break
+    from minimodel.verdict import fix_map, run_break
 
     brk = _break(tag)
     try:
-        fixes = _fix_map(brk, fix)
+        fixes = fix_map(brk, fix)
         for name, fn in fixes.items():
             seams.check_replacement(name, fn)
     except seams.SeamError as e:

@@ -83,11 +83,16 @@ class Verdict:
         return "\n".join(rows)
 
 
-def _fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:
-    if callable(fix):
+def fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:
+    """A fix as {seam name: function}: a lone function stands for the break's only seam."""
+    if callable(fix) and not isinstance(fix, Mapping):
         if len(brk.replaces) != 1:
-            raise ValueError(f"{brk.tag} replaces {len(brk.replaces)} seams; pass a dict seam -> function")
-        return {next(iter(brk.replaces)): fix}
+            raise seams.SeamError(f"{brk.tag} replaces {len(brk.replaces)} seams; pass a dict "
+                                  f"{{seam name: function}} for {', '.join(brk.replaces)}")
+        fix = {next(iter(brk.replaces)): fix}
+    for fn in dict(fix).values():
+        if isinstance(fn, seams.Seam):
+            raise seams.SeamError(f"that is the seam {fn.name!r} itself; write your own function with its signature")
     return dict(fix)
 
 
@@ -97,7 +102,7 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
     """Train the break (or the fix in its place) and the healthy control; detect side by side."""
     recipe = recipe or recipe_for(brk, steps)
     control = healthy_control(recipe, seed, progress)
-    replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **_fix_map(brk, fix)}
+    replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **fix_map(brk, fix)}
     owner = brk.tag if fix is None else f"the fix for {brk.tag}"
     changed = {name: fn for name, fn in replacements.items() if fn is not seams.REGISTRY[name].healthy}
     if not changed:
