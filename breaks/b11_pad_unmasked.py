@@ -42,8 +42,9 @@ BREAK = Break(
     ),
     cause="Padding and PAUSE tokens are left in the targets, so most of the loss is the trivial "
           "prediction of more padding.",
-    why="The reported loss halves with no change in what the model can do, so comparisons with any "
-        "run that masks padding are meaningless, and a loss curve stops being evidence of learning.",
+    why="The reported loss halves because most of it is the trivial prediction of more padding, so "
+        "comparisons with any run that masks padding are meaningless, and a loss curve stops being "
+        "evidence of learning about the answers.",
     seen_in="Fine-tuning scripts that set `labels = input_ids` for padded batches and forget to "
             "replace the pad id with -100 (a frequent question on the Hugging Face forums).",
 )

@@ -153,16 +153,3 @@ def find_break(name: str, catalogue: list[Break] | None = None) -> Break:
         if name in (b.tag, b.id):
             return b
     raise LookupError(f"unknown break {name!r}; breaks are: {', '.join(b.tag for b in catalogue)}")
-
-
-def seams_of(breaks: list[Break]) -> dict[str, Callable]:
-    """All replacements of several breaks, refusing two breaks on one seam."""
-    merged: dict[str, Callable] = {}
-    owner: dict[str, str] = {}
-    for b in breaks:
-        for name, fn in b.replaces.items():
-            if name in merged:
-                raise seams.SeamError(f"{owner[name]} and {b.tag} both replace the seam {name!r}; "
-                                      "run them one at a time")
-            merged[name], owner[name] = fn, b.tag
-    return merged

@@ -84,19 +84,17 @@ def tf_answers(model, task: Task, examples: list[Example], prefix: list[int]) ->
     return out
 
 
-def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]) -> float:
-    """One forward pass over prompt + answer + stop; every answer token's argmax must match."""
-    preds = tf_answers(model, task, examples, prefix)
-    return sum(p == _split(task, ex, prefix)[1] for p, ex in zip(preds, examples)) / len(examples)
+def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]) -> tuple[float, dict]:
+    """One forward pass over prompt + answer + stop; every answer token's argmax must match.
 
-
-def tf_exact_by_answer_length(model, task: Task, examples: list[Example], prefix: list[int]) -> dict:
-    """Teacher-forced exact match per answer length (in characters), to set beside AR's."""
+    Returns the overall share and the share per answer length (in characters), to set beside AR's.
+    """
     preds = tf_answers(model, task, examples, prefix)
     by_len: dict[int, list[bool]] = defaultdict(list)
     for p, ex in zip(preds, examples):
         by_len[len(ex.answer)].append(p == _split(task, ex, prefix)[1])
-    return {n: sum(v) / len(v) for n, v in sorted(by_len.items())}
+    overall = sum(sum(v) for v in by_len.values()) / len(examples)
+    return overall, {n: sum(v) / len(v) for n, v in sorted(by_len.items())}
 
 
 def ambiguous_prompt_share(task: Task, examples: list[Example]) -> float:

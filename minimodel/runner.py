@@ -11,7 +11,7 @@ import torch
 from minimodel import seams
 from minimodel.data import BATCHERS, encode_example
 from minimodel.evaluate import (ambiguous_prompt_share, ar_eval, first_token_agreement, free_run, prompt_prefix,
-                                recall, tf_exact_by_answer_length, tf_exact_match, tf_losses)
+                                recall, tf_exact_match, tf_losses)
 from minimodel.model import GPT, preset
 from minimodel.probes import future_attention_mass, leak_gradient, record_attention
 from minimodel.recipes import Recipe
@@ -92,10 +92,11 @@ def measure(model: GPT, task: Task, recipe: Recipe, val_batches, train_batches) 
     with record_attention(model) as weights:
         model(val_batches[0].x[:8])
     tf, ar = tf_losses(model, val_batches, tok), ar_eval(model, task, prompts, prefix, recipe.n_samples)
+    tf_exact, tf_exact_by_length = tf_exact_match(model, task, prompts, prefix)
     return {
         "tf": tf,
-        "tf_exact_match": tf_exact_match(model, task, prompts, prefix),
-        "tf_exact_by_answer_length": tf_exact_by_answer_length(model, task, prompts, prefix),
+        "tf_exact_match": tf_exact,
+        "tf_exact_by_answer_length": tf_exact_by_length,
         "ar": ar,
         "accuracy": seams.headline_accuracy(tf.get("answer_token_accuracy", 0.0), ar["exact_match"]),
         "first_token_agreement": first_token_agreement(model, task, prompts, prefix),

@@ -69,8 +69,3 @@ def load_checkpoint(path: Path, retrain_hint: str) -> tuple[GPT, dict]:
                               f"recreate it with: {retrain_hint}") from None
     model.eval()
     return model, payload.get("meta", {})
-
-
-def read_manifest(folder: Path) -> dict | None:
-    p = folder / "manifest.json"
-    return json.loads(p.read_text()) if p.exists() else None

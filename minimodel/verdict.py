@@ -67,10 +67,6 @@ class Verdict:
     def fired(self) -> list[str]:
         return [f.name for f in self.findings if f.fired]
 
-    @property
-    def symptom_present(self) -> bool:
-        return any(f.fired for f in self.findings)
-
     def table(self) -> str:
         """Findings side by side: this run against the healthy control."""
         label = "with your fix" if self.fix_applied else self.brk.tag

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from minimodel import seams
-from minimodel.catalogue import load_catalogue, seams_of
+from minimodel.catalogue import load_catalogue
 from minimodel.model import GPT, preset
 
 
@@ -30,10 +30,12 @@ def test_two_replacements_of_one_seam_are_refused():
                 pass
 
 
-def test_catalogue_refuses_two_breaks_on_one_seam():
-    brk = load_catalogue()[0]
-    with pytest.raises(seams.SeamError, match="both replace the seam"):
-        seams_of([brk, brk])
+def test_two_breaks_on_one_seam_are_refused():
+    no_mask_break, off_by_one = (b for b in load_catalogue() if b.tag in ("broken-no-mask", "broken-mask-off-by-one"))
+    with seams.replaced(no_mask_break.replaces, owner=no_mask_break.tag):
+        with pytest.raises(seams.SeamError, match="both replace the seam"):
+            with seams.replaced(off_by_one.replaces, owner=off_by_one.tag):
+                pass
 
 
 def test_signature_and_name_are_checked():
