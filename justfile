@@ -19,21 +19,29 @@ exp NAME *ARGS:
 breaks *ARGS:
     @{{bin}}/minimodel breaks {{ARGS}}
 
-# every break: metadata complete, symptom fires under the break, quiet with the fix
+# every break: metadata complete, symptom fires under the break and is quiet with the fix, with a margin
+# (just check --seeds 0-9 prints the worst seed of each detector; MINIMODEL_THREADS=1 runs 2 seeds at a time)
 [no-exit-message]
 check *ARGS:
     @{{bin}}/minimodel check {{ARGS}}
 
+# per recipe: steps for the healthy control to learn its task, and its final exact match, over seeds 0-9
+[no-exit-message]
+calibrate *ARGS:
+    @{{bin}}/minimodel calibrate {{ARGS}}
+
 # unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
+# (two pytest workers of one thread each; the healthy controls they train are cached for the notebooks)
 test *ARGS:
-    @MINIMODEL_THREADS=${MINIMODEL_THREADS:-2} {{bin}}/python -m pytest {{ARGS}}
-    @if [ -z "{{ARGS}}" ]; then {{just_executable()}} --justfile {{justfile()}} nbval; fi
+    @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && export MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" && \
+        MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{bin}}/python -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \
+        if [ -z "{{ARGS}}" ]; then {{just_executable()}} --justfile {{justfile()}} nbval; fi
 
 # every learner and solution notebook executed headless (nbval, 2 kernels of 1 thread, runs in a temp folder)
 nbval *ARGS:
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && \
-        MINIMODEL_THREADS=1 MINIMODEL_HEADLESS=1 MINIMODEL_RUNS="$tmp/runs" MINIMODEL_LEARNERS="$tmp/learners" \
-        MINIMODEL_CONTROL_CACHE="$tmp/controls" \
+        MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 MINIMODEL_HEADLESS=1 MINIMODEL_RUNS="$tmp/runs" \
+        MINIMODEL_LEARNERS="$tmp/learners" MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" \
         {{bin}}/python -m pytest --nbval-lax --nbval-current-env -n ${NBVAL_WORKERS:-2} --dist loadfile \
         -p no:cacheprovider notebooks solutions {{ARGS}}
 
@@ -64,7 +72,7 @@ grade DIR *ARGS:
 # answer keys for grading learners who have no run: solutions/<bNN_slug>/answer_key.json
 [no-exit-message]
 answer-keys *ARGS:
-    @MINIMODEL_THREADS=${MINIMODEL_THREADS:-2} {{bin}}/minimodel answer-keys {{ARGS}}
+    @{{bin}}/minimodel answer-keys {{ARGS}}
 
 # a real UI check in JupyterLab + headless Chromium (needs Debian's chromium and pip's playwright)
 [no-exit-message]

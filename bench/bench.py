@@ -21,7 +21,7 @@ from minimodel.recipes import get_recipe  # noqa: E402
 from minimodel.tasks import make_task  # noqa: E402
 from minimodel.train import make_optimizer  # noqa: E402
 
-THREADS = int(os.environ.get("MINIMODEL_THREADS", "2"))
+THREADS = int(os.environ.get("MINIMODEL_THREADS", "2"))  # the throughput comparison: both cores
 
 
 def ms_per_step(model, batches, recipe, steps: int = 30, warmup: int = 5, watch: bool = False) -> float:
@@ -66,19 +66,26 @@ def throughput(echo) -> None:
 
 
 def time_to_verdict(echo) -> None:
+    """Cold: a fresh process and an empty control cache (the break and its control both train).
+    Warm: a fresh process again, the healthy control now in the cache (only the break trains)."""
     from minimodel.catalogue import load_catalogue
+    from minimodel.parallel import threads
 
-    echo("\ncold start to verdict: `minimodel exp 17-train-mini --tag TAG` in a fresh process")
-    echo(f"{'tag':<30} {'seconds':>8}")
+    echo(f"\ntime to verdict: `minimodel exp 17-train-mini --tag TAG` in a fresh process, "
+         f"{threads()} thread(s) per process (MINIMODEL_THREADS)")
+    echo(f"{'tag':<30} {'cold s':>7} {'warm s':>7}")
     exe = Path(sys.executable).with_name("minimodel")
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, MINIMODEL_RUNS=tmp, MINIMODEL_THREADS=str(THREADS))
-        for brk in load_catalogue():
-            t0 = time.perf_counter()
-            r = subprocess.run([str(exe), "exp", "17-train-mini", "--tag", brk.tag], env=env,
-                               capture_output=True, text=True)
-            took = time.perf_counter() - t0
-            echo(f"{brk.tag:<30} {took:8.1f}" + ("" if r.returncode == 0 else f"  FAILED: {r.stderr[-200:]}"))
+    for brk in load_catalogue():
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, MINIMODEL_RUNS=f"{tmp}/runs", MINIMODEL_CACHE=f"{tmp}/cache")
+            times, failed = [], ""
+            for _ in ("cold", "warm"):
+                t0 = time.perf_counter()
+                r = subprocess.run([str(exe), "exp", "17-train-mini", "--tag", brk.tag], env=env,
+                                   capture_output=True, text=True)
+                times.append(time.perf_counter() - t0)
+                failed = failed or ("" if r.returncode == 0 else f"  FAILED: {r.stderr[-200:]}")
+        echo(f"{brk.tag:<30} {times[0]:7.1f} {times[1]:7.1f}{failed}")
 
 
 def main(echo=print) -> None:

@@ -20,7 +20,7 @@ BREAK = Break(
     title="The loss beats the entropy floor, yet generation produces nonsense",
     phase="visible leaks",
     replaces={"causal_mask": causal_mask},
-    recipe="stream-16",
+    recipe="rows-all",
     questions=(
         Question("loss_vs_floor", "After training, where is the held-out loss against the data's entropy "
                  "floor (the lowest loss any model that only reads the past can reach)?",
@@ -35,7 +35,7 @@ BREAK = Break(
         Question("explain", "In a sentence or two: what will happen, and why?"),
     ),
     symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test"),
-              Symptom("tf_ar_gap"), Symptom("ar_malformed")),
+              Symptom("tf_ar_gap")),
     hints=(
         "The loss went below what the data allows: the operands are random digits. What would let a "
         "model predict a random digit before it has been generated?",

@@ -21,7 +21,7 @@ BREAK = Break(
     title="The loss beats a healthy run's, and the attention heatmap is not empty above the diagonal",
     phase="visible leaks",
     replaces={"masked_softmax": masked_softmax},
-    recipe="stream-16",
+    recipe="rows-all",
     questions=(
         Question("vs_control", "Compared with a healthy run of the same recipe and seed, will the held-out "
                  "loss be lower, or about the same or higher?",

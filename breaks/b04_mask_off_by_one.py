@@ -20,7 +20,7 @@ BREAK = Break(
     title="A bright band just above the diagonal, and a loss far below the entropy floor",
     phase="visible leaks",
     replaces={"causal_mask": causal_mask},
-    recipe="stream-16",
+    recipe="rows-all",
     questions=(
         Question("loss_vs_floor", "After training, where is the held-out loss against the data's entropy floor?",
                  options=("far below it (under half)", "near it", "well above it"),

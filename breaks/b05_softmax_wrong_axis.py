@@ -21,7 +21,7 @@ BREAK = Break(
     title="The heatmap looks perfectly causal, yet later tokens change earlier predictions",
     phase="subtle leaks",
     replaces={"masked_softmax": masked_softmax},
-    recipe="stream-16",
+    recipe="rows-all",
     questions=(
         Question("future_mass", "What percentage of the attention weight lands on later tokens (above the "
                  "diagonal)?", tolerance=5, observe=lambda m, f: 100 * m["future_attention"], default=0),

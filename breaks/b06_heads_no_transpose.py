@@ -16,7 +16,7 @@ BREAK = Break(
     title="A healthy-looking attention heatmap, yet later tokens change earlier predictions",
     phase="subtle leaks",
     replaces={"split_heads": split_heads},
-    recipe="stream-16",
+    recipe="rows-all",
     questions=(
         Question("future_mass", "What percentage of the attention weight lands on later positions (above the "
                  "diagonal)?", tolerance=5, observe=lambda m, f: 100 * m["future_attention"], default=0),

@@ -20,7 +20,7 @@ BREAK = Break(
     title="The training loss goes to zero, yet the model cannot predict the next token",
     phase="targets",
     replaces={"next_token_targets": next_token_targets},
-    recipe="stream-16",
+    recipe="rows-all",
     questions=(
         Question("train_loss", "Final training loss, in nats (the entropy floor is about 0.97)?",
                  tolerance=0.3, observe=lambda m, f: m["train_loss"], default=1.0),

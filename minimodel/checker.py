@@ -1,36 +1,132 @@
-"""`just check`: every break's metadata is complete and its contract holds (fires broken, quiet fixed)."""
+"""`just check`: every break's metadata is complete and its contract holds, with a margin, on every seed.
+
+The contract, per seed: the healthy control is competent (it learned its task); every symptom fires
+under the break and none fires with the fix (a "no-effect" break: none fires under the break either);
+the break's `checks` stay quiet in both runs; and the control is quiet on every detector the break
+declares. Every value must be past its threshold with `detectors.MARGIN`, so that another CPU or
+thread count, whose float results differ, cannot flip it.
+"""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from minimodel.catalogue import Break, load_catalogue, metadata_problems
-from minimodel.detectors import detect
+from minimodel.calibrate import COMPETENT_AR, competent
+from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
+from minimodel.detectors import DETECTORS, Finding, clearly, detect
 from minimodel.verdict import run_break
 
 
-def contract_problems(brk: Break, seed: int) -> list[str]:
-    """Empty when the break's contract holds for this seed; else what broke it, with the numbers.
+@dataclass(frozen=True)
+class Reading:
+    """One detector's value in one role (the break, the fix, the control) on one seed, and what it must do."""
+    seed: int
+    role: str  # "under the break", "with the fix", "on the healthy control"
+    finding: Finding
+    must_fire: bool
 
-    "symptom" and "sanity": every symptom fires under the break and none fires with the fix.
-    "no-effect": no symptom fires under the break either (the predicted failure does not come).
-    Every kind: each of the break's `checks` stays quiet under the break and with the fix.
-    """
+    @property
+    def ok(self) -> bool:
+        return clearly(DETECTORS[self.finding.name], self.finding.value, self.finding.threshold, self.must_fire)
+
+    def problem(self) -> str:
+        f = self.finding
+        if self.must_fire and not f.fired:
+            what = "did not fire"
+        elif not self.must_fire and f.fired:
+            what = "fired"
+        else:
+            what = "is too close to its threshold (margin rule)"
+        return f"seed {self.seed}: {f.name} {what} {self.role} ({f.summary})"
+
+
+def headline(metrics: dict) -> dict:
+    """The numbers a learner compares first, for the summary beside the margin table."""
+    return {"AR exact match": metrics["ar"]["exact_match"], "TF exact match": metrics["tf_exact_match"],
+            "loss": metrics["tf"]["loss"], "answer loss": metrics["tf"].get("answer"),
+            "AR malformed": metrics["ar"]["malformed_share"], "AR free-run loops": metrics["free_run"]["loop_share"]}
+
+
+def seed_readings(brk: Break, seed: int, summary: dict | None = None) -> tuple[list[Reading], list[str]]:
+    """Every reading the contract makes on one seed, and any problem that is not a reading.
+
+    `summary`, when given, receives the break's and the control's headline numbers."""
     broken = run_break(brk, seed)
+    if summary is not None:
+        summary.update(brk=headline(broken.run.metrics), control=headline(broken.control.metrics))
     fixed = run_break(brk, seed, fix=brk.fix)
-    if brk.expect == "no-effect":
-        out = [f"seed {seed}: {f.name} fired under a break that should make no difference ({f.summary})"
-               for f in broken.findings if f.fired]
-    else:
-        out = [f"seed {seed}: {f.name} did not fire under the break ({f.summary})"
-               for f in broken.findings if not f.fired]
-    out += [f"seed {seed}: {f.name} still fires with the fix ({f.summary})" for f in fixed.findings if f.fired]
+    other = []
+    if not competent(broken.control.metrics):
+        m = broken.control.metrics
+        what = (f"AR exact match {m['ar']['exact_match']:.1%} < {COMPETENT_AR:.0%}" if not m.get("recall")
+                else "it does not recall the text exactly")
+        other.append(f"seed {seed}: the healthy control did not learn its task ({what}); "
+                     f"raise its recipe's steps (see `just calibrate`)")
+    fire = brk.expect != "no-effect"
+    readings = [Reading(seed, "under the break", f, fire) for f in broken.findings]
+    readings += [Reading(seed, "with the fix", f, False) for f in fixed.findings]
+    readings += [Reading(seed, "on the healthy control", f, False) for f in broken.control_findings]
     for label, v in (("under the break", broken), ("with the fix", fixed)):
-        out += [f"seed {seed}: the check {f.name} failed {label} ({f.summary})"
-                for f in detect(brk.check_detectors, v.run.metrics, v.control.metrics, brk.thresholds) if f.fired]
-    return out
+        readings += [Reading(seed, f"{label} (a check)", f, False)
+                     for f in detect(brk.check_detectors, v.run.metrics, v.control.metrics, brk.thresholds)]
+    return readings, other
 
 
-def run_checks(seeds: list[int], only: str | None = None, echo=print) -> bool:
+def contract_problems(brk: Break, seed: int) -> list[str]:
+    """Empty when the break's contract holds for this seed with the margin; else what broke it, with numbers."""
+    readings, other = seed_readings(brk, seed)
+    return other + [r.problem() for r in readings if not r.ok]
+
+
+def _job(job: tuple[str, int]) -> tuple[list[Reading], list[str], dict]:
+    tag, seed = job
+    summary: dict = {}
+    readings, other = seed_readings(find_break(tag), seed, summary)
+    return readings, other, summary
+
+
+def summary_rows(summaries: list[dict]) -> list[str]:
+    """min-max over seeds of the headline numbers, the break beside its healthy control."""
+    rows = []
+    for key in summaries[0]["brk"]:
+        def span(role):
+            vs = [s[role][key] for s in summaries if s[role][key] is not None]
+            return "n/a" if not vs else f"{min(vs):.3g}-{max(vs):.3g}"
+        rows.append(f"    {key:<16} break {span('brk'):>13}   healthy control {span('control'):>13}")
+    return rows
+
+
+def margin_table(brk: Break, readings: list[Reading]) -> list[str]:
+    """Per detector and role: the worst seed's value beside its threshold and what the margin needs."""
+    rows = []
+    groups: dict[tuple[str, str], list[Reading]] = {}
+    for r in readings:
+        groups.setdefault((r.finding.name, r.role), []).append(r)
+    for (name, role), rs in groups.items():
+        d = DETECTORS[name]
+        th = rs[0].finding.threshold
+        need_fire = rs[0].must_fire
+        values = [r.finding.value for r in rs]
+        # the worst seed: the one closest to (or past) the threshold on the wrong side
+        toward_fire = (lambda v: -1e18 if v is None else v) if d.fires_above else \
+            (lambda v: 1e18 if v is None else -v)
+        worst = min(rs, key=lambda r: toward_fire(r.finding.value)) if need_fire else \
+            max(rs, key=lambda r: toward_fire(r.finding.value))
+        m = 0.5 * abs(th - d.healthy)
+        side = (">=" if d.fires_above else "<=") if need_fire else ("<=" if d.fires_above else ">=")
+        bound = (th + m if d.fires_above else th - m) if need_fire else (th - m if d.fires_above else th + m)
+        v = worst.finding.value
+        shown = "n/a" if v is None else f"{v:.4g}"
+        ok = all(r.ok for r in rs)
+        rows.append(f"    {name:<24} {role:<28} worst {shown:>10} (seed {worst.seed})  needs {side} {bound:.4g}"
+                    f"  [{'ok' if ok else 'FAILED'}] over {len(values)} seeds")
+    return rows
+
+
+def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int = 1,
+               table: bool = False) -> bool:
+    from minimodel.parallel import map_jobs
+
     catalogue = load_catalogue()
     if only:
         catalogue = [b for b in catalogue if only in (b.tag, b.id)]
@@ -41,15 +137,28 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print) -> bool:
     for brk in catalogue:
         t0 = time.perf_counter()
         problems = metadata_problems(brk)
+        readings: list[Reading] = []
+        summaries: list[dict] = []
         if not problems:
-            for seed in seeds:
-                problems += contract_problems(brk, seed)
+            for rs, other, summary in map_jobs(_job, [(brk.tag, s) for s in seeds], jobs):
+                readings += rs
+                problems += other
+                summaries.append(summary)
+            problems += [r.problem() for r in readings if not r.ok]
         ok &= not problems
         status = "ok" if not problems else "FAILED"
-        echo(f"{brk.tag:<28} {status:<7} ({time.perf_counter() - t0:.1f} s, seeds {seeds})")
+        echo(f"{brk.tag:<28} {status:<7} ({time.perf_counter() - t0:.1f} s, seeds {_seed_text(seeds)})")
+        if table and readings:
+            for row in margin_table(brk, readings) + summary_rows(summaries):
+                echo(row)
         for p in problems:
             echo(f"    - {p}")
     return notebooks_current(echo) and ok
+
+
+def _seed_text(seeds: list[int]) -> str:
+    return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 1 \
+        else ",".join(map(str, seeds))
 
 
 def notebooks_current(echo=print) -> bool:

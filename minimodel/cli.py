@@ -1,7 +1,6 @@
 """The `minimodel` command line (typer): exp, breaks list/show, check, predict, grade. torch loads lazily."""
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
@@ -18,33 +17,44 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _threads() -> None:
-    """One deliberate thread count per process (MINIMODEL_THREADS, default 2 = this machine's cores)."""
+    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.parallel.threads)."""
     import torch
 
-    torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))
+    from minimodel.parallel import threads
+
+    torch.set_num_threads(threads())
+
+
+REPORT = "report-target-masking"
 
 
 @app.command()
-def exp(name: str = typer.Argument(..., help="17-train-mini or 17-sample"),
-        tag: str = typer.Option(..., help="baseline, or a break's tag such as broken-no-mask"),
-        steps: int = typer.Option(None, help="training steps (default: the break's recipe)"),
+def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or report-target-masking (the source "
+                                   "report's table retrained beside its numbers; tens of minutes)"),
+        tag: str = typer.Option(None, help="baseline, or a break's tag such as broken-no-mask"),
+        steps: int = typer.Option(None, help="training steps (default: the break's recipe; the report: 2000)"),
         seed: int = typer.Option(0, help="seed for data, initialisation and batches"),
+        seeds: str = typer.Option("0-2", help="report-target-masking: seeds, a range 0-2 or a list 0,3"),
         recipe: str = typer.Option(None, help="override the recipe (see minimodel.recipes)"),
         n: int = typer.Option(8, help="17-sample: how many held-out prompts"),
-        prompt: str = typer.Option(None, help="17-sample: your own prompt, e.g. 12+34"),
+        prompt: str = typer.Option(None, help="17-sample: text to continue exactly as given, e.g. 12+34= or \"I l\""),
         learner: str = typer.Option(None, help="run for this learner: learners/<name>/runs/<tag>/, "
                                     "recording the learner's sealed prediction")) -> None:
-    """Run a named experiment for a tag: `exp 17-train-mini --tag broken-no-mask`."""
+    """Run a named experiment: `exp 17-train-mini --tag broken-no-mask`, `exp report-target-masking`."""
     from minimodel.experiments import EXPERIMENTS, UsageError
     from minimodel.runs import CheckpointError
 
-    if name not in EXPERIMENTS:
-        fail(f"unknown experiment {name!r}; experiments are: {', '.join(EXPERIMENTS)}")
+    if name not in [*EXPERIMENTS, REPORT]:
+        fail(f"unknown experiment {name!r}; experiments are: {', '.join([*EXPERIMENTS, REPORT])}")
     if steps is not None and steps < 1:
         fail("--steps must be at least 1")
+    if name != REPORT and tag is None:
+        fail(f"{name} needs a tag: --tag baseline, or a break's tag such as --tag broken-no-mask")
     _threads()
     try:
-        if name == "17-train-mini":
+        if name == REPORT:
+            _report(seeds, steps or 2000)
+        elif name == "17-train-mini":
             _train(tag, steps, seed, recipe, learner)
         else:
             EXPERIMENTS[name](tag, n=n, prompt=prompt, echo=typer.echo, learner=learner)
@@ -52,6 +62,13 @@ def exp(name: str = typer.Argument(..., help="17-train-mini or 17-sample"),
         fail(str(e))
     except ValueError as e:  # bad recipe name, prompt outside the vocabulary, ...
         fail(str(e))
+
+
+def _report(seeds: str, steps: int) -> None:
+    from minimodel.parallel import default_jobs, parse_seeds
+    from minimodel.target_masking_report import run_report
+
+    run_report(parse_seeds(seeds), steps, jobs=default_jobs(), echo=typer.echo)
 
 
 def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: str | None = None) -> None:
@@ -135,17 +152,45 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
 
 
 @app.command()
-def check(seeds: str = typer.Option("0", help="comma-separated seeds for the break contract"),
-          only: str = typer.Option(None, help="check one break (tag or id)")) -> None:
-    """The catalogue checker: metadata, and each break's contract (fires broken, quiet fixed)."""
+def check(seeds: str = typer.Option("0", help="seeds for the break contract: a range 0-9, a list 0,2,5, or both"),
+          only: str = typer.Option(None, help="check one break (tag or id)"),
+          jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
+    """The catalogue checker: metadata, and each break's contract with a margin (fires broken, quiet fixed)."""
     from minimodel.checker import run_checks
+    from minimodel.parallel import default_jobs, parse_seeds
 
-    _threads()
     try:
-        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    except ValueError:
-        fail(f"--seeds must be integers separated by commas, got {seeds!r}")
-    ok = run_checks(seed_list, only, echo=typer.echo)
+        seed_list = parse_seeds(seeds)
+    except ValueError as e:
+        fail(str(e))
+    _threads()
+    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or default_jobs(), table=True)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe names (default: every recipe a "
+                                          "break uses)"),
+              seeds: str = typer.Option("0-9", help="a range 0-9, a list 0,2,5, or both"),
+              every: int = typer.Option(100, help="measure AR exact match every N steps"),
+              jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
+    """Per recipe: steps for the healthy control to learn its task, and its final exact match, over seeds."""
+    from minimodel.calibrate import recipes_in_use, run_calibration
+    from minimodel.parallel import default_jobs, parse_seeds
+    from minimodel.recipes import RECIPES
+
+    try:
+        seed_list = parse_seeds(seeds)
+    except ValueError as e:
+        fail(str(e))
+    names = [r.strip() for r in recipes.split(",")] if recipes else recipes_in_use()
+    unknown = [r for r in names if r not in RECIPES]
+    if unknown:
+        fail(f"unknown recipe(s) {', '.join(unknown)}; recipes are: {', '.join(RECIPES)}")
+    if every < 1:
+        fail("--every must be at least 1")
+    _threads()
+    ok = run_calibration(names, seed_list, every, jobs or default_jobs(), echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -25,6 +25,7 @@ class Detector:
     fires_above: bool  # fired when value > threshold (else when value < threshold)
     describe: str  # what the value is, e.g. "val loss / entropy floor"
     needs_control: bool = False
+    healthy: float = 0.0  # the value on a healthy run (0 for a share or a gap, 1 for a ratio to the control)
 
     def __call__(self, m: dict, control: dict | None = None, threshold: float | None = None) -> Finding:
         th = self.threshold if threshold is None else threshold
@@ -37,6 +38,20 @@ class Detector:
         op = (">" if fired else "<=") if self.fires_above else ("<" if fired else ">=")
         return Finding(self.name, fired, round(value, 6), th,
                        f"{self.describe} = {value:.4g} {op} {th:g}: {'FIRED' if fired else 'quiet'}")
+
+
+MARGIN = 0.5  # a value "clearly" fires (or stays quiet) when it is past its threshold by half the
+# threshold's distance from the healthy value: a share with threshold 0.1 fires clearly at >= 0.15 and
+# is clearly quiet at <= 0.05; a ratio to the control with threshold 0.75 at <= 0.625 and >= 0.875
+
+
+def clearly(d: Detector, value: float | None, threshold: float, fired: bool) -> bool:
+    """Is `value` on the fired (or the quiet) side of `threshold` with the MARGIN? None counts as quiet."""
+    if value is None:
+        return not fired
+    m = MARGIN * abs(threshold - d.healthy)
+    beyond = value - threshold if d.fires_above else threshold - value  # > 0: fired
+    return (beyond > 0 and beyond >= m) if fired else -beyond >= m
 
 
 def _floor_ratio(m, _c):
@@ -86,7 +101,7 @@ def _stop_gap(m, _c):
 
 DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("loss_below_floor", 0.5, _floor_ratio, fires_above=False,
-             describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
+             healthy=1.0, describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
     Detector("future_attention", 0.01, lambda m, _c: m.get("future_attention"), fires_above=True,
              describe="attention mass above the diagonal (on later tokens)"),
     Detector("leak_test", 1e-6, lambda m, _c: m.get("leak"), fires_above=True,
@@ -110,19 +125,19 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              fires_above=True, describe="loss against the true next token / ln(V) (guessing scores 1)"),
     Detector("not_memorised", 0.05, _memorised_loss, fires_above=True,
              describe="held-out loss on a text with nothing random in it (memorised: near 0)"),
-    Detector("no_recall_from_start", 0.0,
+    Detector("no_recall_from_start", 0.02,
              _recall_miss(lambda ps: next((p for p in ps if p["prompt"] == ""), None)), fires_above=True,
              describe="share of the text greedy decoding gets wrong from BOS alone"),
-    Detector("no_recall_from_prompt", 0.0, _recall_miss(lambda ps: max(ps, key=lambda p: len(p["prompt"]))),
+    Detector("no_recall_from_prompt", 0.02, _recall_miss(lambda ps: max(ps, key=lambda p: len(p["prompt"]))),
              fires_above=True, describe="share of the text greedy decoding gets wrong from the longest prompt"),
     Detector("learns_slower", 1.5, _slowdown, fires_above=True, needs_control=True,
-             describe="steps to a training loss under 0.1, relative to the healthy control's"),
+             healthy=1.0, describe="steps to a training loss under 0.1, relative to the healthy control's"),
     Detector("loss_hides_tokens", 0.9, lambda m, _c: m["tf"]["loss"] / m["tf"]["answer"], fires_above=False,
-             describe="reported loss / the same model's loss over every true answer token"),
+             healthy=1.0, describe="reported loss / the same model's loss over every true answer token"),
     Detector("loss_reads_lower", 0.9, _ratio("loss"), fires_above=False, needs_control=True,
-             describe="reported loss / the healthy control's"),
+             healthy=1.0, describe="reported loss / the healthy control's"),
     Detector("answer_loss_lags", 1.25, _ratio("answer"), fires_above=True, needs_control=True,
-             describe="answer-only loss / the healthy control's"),
+             healthy=1.0, describe="answer-only loss / the healthy control's"),
     Detector("ar_lags_control", 0.1, lambda m, c: c["ar"]["exact_match"] - m["ar"]["exact_match"],
              fires_above=True, needs_control=True,
              describe="the healthy control's AR exact match minus this run's"),
@@ -132,7 +147,7 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("off_answer_targets", 0.05, lambda m, _c: m.get("off_answer_target_share"), fires_above=True,
              describe="share of supervised targets that are not answer tokens (prompts, the next example)"),
     Detector("loss_reads_higher", 1.5, _ratio("loss"), fires_above=True, needs_control=True,
-             describe="reported loss / the healthy control's"),
+             healthy=1.0, describe="reported loss / the healthy control's"),
     Detector("ar_never_stops", 0.5, lambda m, _c: 1 - m["ar"]["stop_rate"], fires_above=True,
              describe="share of AR continuations that reach the length limit without a stop token"),
     Detector("right_but_no_stop", 0.03, lambda m, _c: m["ar"].get("right_but_no_stop"), fires_above=True,

@@ -143,6 +143,13 @@ def generate(model, prompts: list[list[int]], max_new_tokens: int, eos_id: int) 
     return out
 
 
+def continue_text(model, task: Task, text: str, prefix: list[int], max_new_tokens: int) -> str:
+    """Greedy continuation of exactly `text` (nothing added to it: no separator), up to the stop token."""
+    tok = task.tokenizer
+    cont = generate(model, [prefix + tok.encode(text)], max_new_tokens, tok.eos_id)[0]
+    return tok.decode(cont)
+
+
 def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_samples: int) -> dict:
     """Greedy generation from each prompt; exact when the answer and its stop token come out."""
     tok = task.tokenizer

@@ -14,6 +14,7 @@ import torch
 from minimodel import predictions, seams
 from minimodel.catalogue import Break, find_break
 from minimodel.detectors import DETECTORS, Finding, detect
+from minimodel.parallel import threads
 
 STUB = 'raise NotImplementedError("write the fix")'
 _REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ def _kernel_setup() -> None:
     (a notebook's working folder is notebooks/, where relative defaults would scatter files)."""
     if not _in_kernel():
         return
-    torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))
+    torch.set_num_threads(threads())
     if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
         os.environ.setdefault("MINIMODEL_RUNS", str(_REPO / "runs"))
         os.environ.setdefault("MINIMODEL_LEARNERS", str(_REPO / "learners"))
@@ -123,12 +124,11 @@ def setup(tag: str) -> None:
     """What the task and the model are: two sentences and one table, no hint of the cause."""
     from minimodel.data import encode_example
     from minimodel.model import preset
-    from minimodel.tasks import make_task
     from minimodel.verdict import recipe_for
 
     brk = _break(tag)
     recipe = recipe_for(brk)
-    task = make_task(recipe.task, seed=0)
+    task = recipe.make_task(0)
     tok = task.tokenizer
     cfg = preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size)
     batching = ("one padded example per row" if recipe.batching == "rows"

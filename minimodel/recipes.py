@@ -4,18 +4,24 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from minimodel.tasks import Task, make_task
+
 
 @dataclass(frozen=True)
 class Recipe:
+    # the defaults are calibrated (`just calibrate`): the `small` model, one example per row and this
+    # optimiser learn 2-digit addition (>= 95 % greedy exact match on held-out sums) on every seed
+    # 0-9 within 1500 steps; most seeds get there by step 1000
     task: str = "addition"
-    batching: str = "packed"  # "packed" stream cut into blocks, or one example per "rows"
+    train_frac: float = 0.9  # the task's train / held-out split (9:1; the report's 8:2 is 0.8)
+    batching: str = "rows"  # one example per "rows", or a "packed" stream cut into blocks
     loss_on: str = "answer"  # "answer": only answer tokens are targets; "all": every token
     model: str = "small"  # a preset name from minimodel.model.PRESETS
-    block_size: int = 16
-    batch_size: int = 32
-    steps: int = 300
-    lr: float = 3e-3
-    warmup: int = 20
+    block_size: int = 12  # BOS + `07+45=123` + stop fits in 12 targets
+    batch_size: int = 64
+    steps: int = 1500
+    lr: float = 6e-3
+    warmup: int = 50
     min_lr_frac: float = 0.1  # cosine decay ends at lr * min_lr_frac
     weight_decay: float = 0.1
     grad_clip: float = 1.0
@@ -23,27 +29,30 @@ class Recipe:
     eval_batches: int = 8  # held-out blocks or rows for the TF losses
     n_samples: int = 8  # AR samples shown and saved
 
+    def make_task(self, seed: int) -> Task:
+        """This recipe's task, generated from `seed`."""
+        return make_task(self.task, seed=seed, train_frac=self.train_frac)
+
 
 RECIPES = {
-    # the reference: DESIGN's seed configuration, whole-stream loss (where the floor is defined)
-    "seed-stream": Recipe(model="seed", block_size=64, steps=300, loss_on="all"),
-    # a small model on the whole stream: the missing mask shows in about a hundred steps
-    "stream-16": Recipe(block_size=16, steps=150, loss_on="all"),
+    # one example per row, loss on every real token (operands too: where the entropy floor is defined)
+    "rows-all": Recipe(loss_on="all"),
+    # one example per row, answer-only loss: the supervised fine-tuning layout
+    "rows-answer": Recipe(),
     # answer-only loss on packed blocks of 16: where truncation at block boundaries bites
-    "packed-answer-16": Recipe(block_size=16, steps=600, loss_on="answer"),
-    # one padded example per row with PAUSE tokens; loss on everything but special tokens
-    "padded-rows": Recipe(task="padded-addition", batching="rows", block_size=32, loss_on="all",
-                          batch_size=32, steps=400),
-    # one example per row, answer-only loss, stopped mid-learning: for the generation-side breaks
-    "rows-answer-16": Recipe(batching="rows", block_size=16, loss_on="answer", steps=300),
+    "packed-answer-16": Recipe(batching="packed", block_size=16),
     # answer-only loss on long packed blocks (several examples each), few rows per batch
-    "packed-answer-64": Recipe(block_size=64, batch_size=8, steps=1000, loss_on="answer"),
+    "packed-answer-64": Recipe(batching="packed", block_size=64, batch_size=16),
+    # one padded example per row with 1-4 PAUSE tokens; loss on everything but special tokens
+    "padded-rows": Recipe(task="padded-addition", loss_on="all", block_size=24),
     # operands without leading zeros (`7+45=52`), one example per row, answer-only loss
-    "unpadded-rows": Recipe(task="unpadded-addition", batching="rows", block_size=16, loss_on="answer",
-                            steps=600),
+    "unpadded-rows": Recipe(task="unpadded-addition"),
     # the sanity check: a 1-layer model memorises one sentence (BOS + 24 characters, one row)
-    "memorise": Recipe(task="memorise", batching="rows", loss_on="all", model="memorise", block_size=24,
-                       batch_size=8, steps=150, warmup=10, eval_batches=1, n_samples=1),
+    "memorise": Recipe(task="memorise", loss_on="all", model="memorise", block_size=24, batch_size=8,
+                       steps=150, lr=3e-3, warmup=10, eval_batches=1, n_samples=1),
+    # the reference for speed (`just bench`): DESIGN's seed configuration on the packed stream
+    "seed-stream": Recipe(batching="packed", loss_on="all", model="seed", block_size=64, batch_size=32,
+                          steps=300, lr=3e-3, warmup=20),
 }
 
 

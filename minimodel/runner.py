@@ -16,7 +16,7 @@ from minimodel.model import GPT, preset
 from minimodel.probes import future_attention_mass, leak_gradient, record_attention
 from minimodel.recipes import Recipe
 from minimodel.seams import IGNORE_INDEX
-from minimodel.tasks import Task, make_task
+from minimodel.tasks import Task
 from minimodel.train import train
 
 
@@ -113,7 +113,7 @@ def measure(model: GPT, task: Task, recipe: Recipe, val_batches, train_batches) 
 
 def _data(recipe: Recipe, seed: int):
     """The task, the training batcher, and fixed held-out and training probe batches for a seed."""
-    task = make_task(recipe.task, seed=seed)
+    task = recipe.make_task(seed)
     Batcher = BATCHERS[recipe.batching]
     train_data = Batcher(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
     val_data = Batcher(task, task.val, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
@@ -121,7 +121,8 @@ def _data(recipe: Recipe, seed: int):
 
 
 def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] | None = None,
-            owner: str = "a replacement", progress: bool = False, label: str = "train") -> RunResult:
+            owner: str = "a replacement", progress: bool = False, label: str = "train",
+            after_step: Callable[[int, GPT, Task], None] | None = None) -> RunResult:
     """Build task, data and model from `seed`, train with the replacements installed, measure."""
     replacements = {k: fn for k, fn in (replacements or {}).items()
                     if fn is not getattr(seams.REGISTRY.get(k), "healthy", None)}
@@ -134,7 +135,8 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
         model.eval()
         leak = leak_gradient(model, val_batches[0].x[:2])
         loss_init = tf_losses(model, val_batches, tok)["loss"]
-        losses = train(model, train_data.sample, recipe, progress=progress, label=label)
+        watch = None if after_step is None else (lambda step: after_step(step, model, task))
+        losses = train(model, train_data.sample, recipe, progress=progress, label=label, after_step=watch)
         metrics = measure(model, task, recipe, val_batches, train_probe)
     metrics.update(leak=leak, loss_init=loss_init, ln_vocab=math.log(tok.vocab_size),
                    entropy_floor=entropy_floor(task, recipe),

@@ -60,13 +60,13 @@ def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: 
 SENTENCE = "I love machine learning"
 
 
-def memorise(seed: int = 0, text: str = SENTENCE) -> Task:
+def memorise(seed: int = 0, text: str = SENTENCE, train_frac: float = 0.9) -> Task:
     """One sentence, character by character: `I love machine learning\\n`, the lab's sanity check.
 
     The first space is the separator, so the sentence is an ordinary example (prompt "I", answer
     "love machine learning"). Nothing in it is random (entropy 0, whatever the seed): a model that
     memorised it regenerates the rest exactly from each `recall` prompt, the empty one (BOS alone)
-    included.
+    included. There is nothing to split: `train_frac` is accepted for a uniform signature and ignored.
     """
     prompt, answer = text.split(" ", 1)
     sentence = Example(prompt, answer)

@@ -25,8 +25,11 @@ def make_optimizer(model: torch.nn.Module, r: Recipe) -> torch.optim.AdamW:
 
 
 def train(model: torch.nn.Module, sample_batch: Callable, r: Recipe, progress: bool = False,
-          label: str = "train") -> list[float]:
-    """Train for `r.steps` steps; returns the training loss at every step."""
+          label: str = "train", after_step: Callable[[int], None] | None = None) -> list[float]:
+    """Train for `r.steps` steps; returns the training loss at every step.
+
+    `after_step(step)` (counting from 1) may look at the model (calibration measures it on the
+    way); it must leave the model's weights and the random state alone."""
     opt = make_optimizer(model, r)
     losses: list[float] = []
     bar = None
@@ -44,6 +47,9 @@ def train(model: torch.nn.Module, sample_batch: Callable, r: Recipe, progress: b
         torch.nn.utils.clip_grad_norm_(model.parameters(), r.grad_clip)
         opt.step()
         losses.append(loss.item())
+        if after_step is not None:
+            after_step(step + 1)
+            model.train()
         if bar is not None:
             bar.update(1)
             if step % 10 == 0 or step == r.steps - 1:

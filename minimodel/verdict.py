@@ -1,56 +1,97 @@
 """A break's verdict: run it (or a fix) beside its healthy control and read the detectors."""
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from minimodel import seams
+import torch
+
+from minimodel import control_cache, seams
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding, detect
 from minimodel.recipes import Recipe, get_recipe
 from minimodel.runner import RunResult, execute, remeasure
-from minimodel.runs import load_checkpoint, save_checkpoint
-from minimodel.tasks import make_task
 
-_controls: dict[tuple[Recipe, int], RunResult] = {}  # healthy runs, reused within a process
+_controls: dict[tuple[Recipe, int, int], RunResult] = {}  # healthy runs, reused within a process
 
 
 def recipe_for(brk: Break, steps: int | None = None) -> Recipe:
     return get_recipe(brk.recipe, steps=steps if steps is not None else brk.steps)
 
 
-def healthy_control(recipe: Recipe, seed: int, progress: bool = False) -> RunResult:
+def healthy_control(recipe: Recipe, seed: int, progress: bool = False, note=print) -> RunResult:
     """The same task, preset, seed and steps with every seam healthy.
 
-    Cached per process, and across processes when MINIMODEL_CONTROL_CACHE names a folder (the
-    notebook suite sets it: the same recipe, seed and thread count give the same numbers, so each
-    notebook need not train the same control again). Learners never set it.
+    Cached in the process, and on disk in the user's cache folder (`minimodel.control_cache`):
+    the same recipe, seed, thread count and library give the same numbers, so a second break on
+    the same recipe, or the same break again, trains only its own run.
     """
-    key = (recipe, seed)
+    key = (recipe, seed, torch.get_num_threads())
     if key not in _controls:
-        shared = _shared_control_path(recipe, seed)
-        if shared is not None and shared.exists():
-            model, meta = load_checkpoint(shared, "delete the file; the next run trains the control again")
+        cached = control_cache.load(recipe, seed, note)
+        if cached is not None:
+            model, meta = cached
             _controls[key] = RunResult(recipe, seed, {}, meta["metrics"], meta["train_losses"], model,
-                                       make_task(recipe.task, seed=seed), meta["seconds"], "healthy control")
+                                       recipe.make_task(seed), meta["seconds"], "healthy control")
         else:
-            _controls[key] = execute(recipe, seed, progress=progress, label="healthy control")
-            if shared is not None:
-                c = _controls[key]
-                save_checkpoint(shared, c.model, {"metrics": c.metrics, "train_losses": c.train_losses,
-                                                  "seconds": c.seconds})
+            c = execute(recipe, seed, progress=progress, label="healthy control")
+            try:
+                control_cache.store(recipe, seed, c.model, c.metrics, c.train_losses, c.seconds)
+            except OSError as e:
+                note(f"note: could not cache the healthy control ({e}); it will be trained again next time")
+            _controls[key] = c
     return _controls[key]
 
 
-def _shared_control_path(recipe: Recipe, seed: int) -> Path | None:
-    folder = os.environ.get("MINIMODEL_CONTROL_CACHE")
-    if not folder:
-        return None
-    key = hashlib.sha256(repr(recipe).encode()).hexdigest()[:16]
-    return Path(folder) / f"control-{key}-seed{seed}.pt"
+def break_run(recipe: Recipe, seed: int, replacements: Mapping[str, Callable], owner: str, progress: bool = False,
+              label: str = "train", note=print) -> RunResult:
+    """A run with seams replaced; a catalogue break's run comes from the disk cache when it is there."""
+    if not control_cache.cacheable(replacements):  # a learner's own function: always trained
+        return execute(recipe, seed, replacements, owner=owner, progress=progress, label=label)
+    cached = control_cache.load(recipe, seed, note, replacements)
+    if cached is not None:
+        model, meta = cached
+        return RunResult(recipe, seed, dict(replacements), meta["metrics"], meta["train_losses"], model,
+                         recipe.make_task(seed), meta["seconds"], owner)
+    run = execute(recipe, seed, replacements, owner=owner, progress=progress, label=label)
+    try:
+        control_cache.store(recipe, seed, run.model, run.metrics, run.train_losses, run.seconds, replacements)
+    except OSError as e:
+        note(f"note: could not cache the run ({e})")
+    return run
+
+
+def _control_is_ready(recipe: Recipe, seed: int) -> bool:
+    key = (recipe, seed, torch.get_num_threads())
+    return key in _controls or control_cache.entry_path(control_cache.entry_key(recipe, seed)).exists()
+
+
+def _train_control(job: tuple[Recipe, int]) -> None:
+    """In another process: train the healthy control into the disk cache."""
+    healthy_control(*job, note=lambda _msg: None)
+
+
+def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult], note=print) -> RunResult:
+    """Train the healthy control in a second process while `train_own` trains here, each on its own
+    cores with the same thread count, when the cores allow it; the control arrives through the cache."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from minimodel.parallel import default_jobs, init_worker
+
+    if _control_is_ready(recipe, seed) or default_jobs() < 2:
+        healthy_control(recipe, seed, note=note)
+        return train_own()
+    note("healthy control: training side by side in a second process")
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=init_worker,
+                             initargs=(torch.get_num_threads(),)) as pool:  # the same thread count
+        pending = pool.submit(_train_control, (recipe, seed))
+        own = train_own()
+        try:
+            pending.result()
+        except Exception as e:  # the control is then trained here, as without a second process
+            note(f"note: the side-by-side healthy control failed ({type(e).__name__}: {e}); training it here")
+    return own
 
 
 @dataclass
@@ -97,17 +138,18 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
               recipe: Recipe | None = None) -> Verdict:
     """Train the break (or the fix in its place) and the healthy control; detect side by side."""
     recipe = recipe or recipe_for(brk, steps)
-    control = healthy_control(recipe, seed, progress)
     replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **fix_map(brk, fix)}
     owner = brk.tag if fix is None else f"the fix for {brk.tag}"
     changed = {name: fn for name, fn in replacements.items() if fn is not seams.REGISTRY[name].healthy}
     if not changed:
-        run = control  # the fix is the healthy code itself: the same computation, already done
+        run = control = healthy_control(recipe, seed, progress)  # the fix is the healthy code itself
     elif seams.evaluation_only(changed):
+        control = healthy_control(recipe, seed, progress)
         run = remeasure(control, changed, owner)  # training never calls these seams: same model
     else:
-        run = execute(recipe, seed, replacements, owner=owner, progress=progress,
-                      label="with the fix" if fix is not None else brk.tag)
+        label = "with the fix" if fix is not None else brk.tag
+        run = _side_by_side(recipe, seed, lambda: break_run(recipe, seed, changed, owner, progress, label))
+        control = healthy_control(recipe, seed, progress)
     findings = detect(brk.detectors, run.metrics, control.metrics, brk.thresholds)
     control_findings = detect(brk.detectors, control.metrics, control.metrics, brk.thresholds)
     return Verdict(brk, seed, run, control, findings, control_findings, fix is not None)

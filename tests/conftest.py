@@ -4,7 +4,19 @@ import os
 import pytest
 import torch
 
-torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))
+torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "1")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def control_cache_dir(tmp_path_factory):
+    """Healthy controls cached in the folder `just test` shares between its workers and the notebook
+    suite, or else for this session only: never the user's own cache folder."""
+    if os.environ.get("MINIMODEL_CACHE"):
+        yield os.environ["MINIMODEL_CACHE"]
+        return
+    os.environ["MINIMODEL_CACHE"] = str(tmp_path_factory.mktemp("control-cache"))
+    yield os.environ["MINIMODEL_CACHE"]
+    os.environ.pop("MINIMODEL_CACHE", None)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_evaluation_only_seams_are_never_called_in_training():
 
     names = [n for n, s in seams.REGISTRY.items() if s.evaluation_only]
     assert {"pick_next_token", "generation_budget"} <= set(names)
-    for recipe_name in ("stream-16", "padded-rows"):
+    for recipe_name in ("rows-all", "padded-rows"):
         recipe = get_recipe(recipe_name, steps=3)
         with seams.replaced({n: _raising_like(n) for n in names}):
             task, train_data, _, _ = _data(recipe, seed=0)
@@ -88,7 +88,7 @@ def test_remeasuring_a_trained_run_equals_training_under_an_evaluation_seam():
     def second_to_last(logits):
         return logits[:, -2, :].argmax(dim=-1)
 
-    recipe = get_recipe("stream-16", steps=30, eval_prompts=60)
+    recipe = get_recipe("rows-all", steps=30, eval_prompts=60)
     control = execute(recipe, seed=3)
     trained = execute(recipe, seed=3, replacements={"pick_next_token": second_to_last})
     again = remeasure(control, {"pick_next_token": second_to_last})

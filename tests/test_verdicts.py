@@ -1,0 +1,141 @@
+"""Verdicts on competent controls: the margin rule, seed ranges, the control cache, exact-prompt sampling."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from minimodel import control_cache
+from minimodel.cli import app
+from minimodel.detectors import DETECTORS, clearly
+from minimodel.parallel import parse_seeds
+from minimodel.recipes import get_recipe
+from minimodel.verdict import _controls, healthy_control
+
+runner = CliRunner()
+
+
+def test_seed_lists_and_ranges():
+    assert parse_seeds("0-9") == list(range(10))
+    assert parse_seeds("0,2,5") == [0, 2, 5]
+    assert parse_seeds("0-2,7,1") == [0, 1, 2, 7]
+    for bad in ("", "a", "3-1", "-1", "1-", "0..9"):
+        with pytest.raises(ValueError, match="0-9"):
+            parse_seeds(bad)
+
+
+@pytest.mark.parametrize("command", ["check", "calibrate"])
+def test_malformed_seed_range_is_a_one_line_error(command):
+    r = runner.invoke(app, [command, "--seeds", "0-x"])
+    assert r.exit_code == 2
+    assert "0-x" in r.output and "range like 0-9" in r.output and "Traceback" not in r.output
+
+
+def test_margin_rule_on_a_share_and_on_a_ratio():
+    share = DETECTORS["ar_malformed"]  # healthy 0, fires above 0.3: clearly fired >= 0.45, clearly quiet <= 0.15
+    assert clearly(share, 0.45, 0.3, fired=True) and not clearly(share, 0.31, 0.3, fired=True)
+    assert clearly(share, 0.15, 0.3, fired=False) and not clearly(share, 0.29, 0.3, fired=False)
+    assert clearly(share, None, 0.3, fired=False) and not clearly(share, None, 0.3, fired=True)
+    ratio = DETECTORS["loss_reads_lower"]  # healthy 1, fires below: threshold 0.75 -> <= 0.625 and >= 0.875
+    assert clearly(ratio, 0.6, 0.75, fired=True) and not clearly(ratio, 0.7, 0.75, fired=True)
+    assert clearly(ratio, 1.0, 0.75, fired=False) and not clearly(ratio, 0.8, 0.75, fired=False)
+
+
+def _tiny_recipe():
+    return get_recipe("rows-answer", steps=3, eval_prompts=20, eval_batches=1)
+
+
+def test_control_cache_reuses_an_entry_and_retrains_a_corrupt_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
+    recipe, notes = _tiny_recipe(), []
+    _controls.clear()
+    first = healthy_control(recipe, 0, note=notes.append)
+    entries = list(tmp_path.glob("control-*.pt"))
+    assert len(entries) == 1 and not notes
+    _controls.clear()
+    again = healthy_control(recipe, 0, note=notes.append)  # from disk: the same numbers, no training
+    assert again.metrics == first.metrics and again.train_losses == first.train_losses and not notes
+    entries[0].write_bytes(entries[0].read_bytes()[:200])  # truncated
+    _controls.clear()
+    retrained = healthy_control(recipe, 0, note=notes.append)
+    assert len(notes) == 1 and "training it again" in notes[0] and "\n" not in notes[0]
+    assert retrained.metrics == first.metrics
+    _controls.clear()
+
+
+def test_control_cache_entry_made_under_another_key_is_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
+    recipe, notes = _tiny_recipe(), []
+    _controls.clear()
+    first = healthy_control(recipe, 0, note=notes.append)
+    path = control_cache.entry_path(control_cache.entry_key(recipe, 0))
+    payload = torch.load(path, weights_only=True)
+    payload["meta"]["key"]["threads"] += 1  # as if written by a process with another thread count
+    payload["meta"]["metrics"]["tf_exact_match"] = 123.0  # a wrong number that must never be read
+    torch.save(payload, path)
+    _controls.clear()
+    again = healthy_control(recipe, 0, note=notes.append)
+    assert notes and "another key" in notes[0]
+    assert again.metrics["tf_exact_match"] == first.metrics["tf_exact_match"]
+    _controls.clear()
+
+
+def test_cache_key_names_the_thread_count_library_and_recipe(monkeypatch, tmp_path):
+    monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
+    a = control_cache.entry_key(_tiny_recipe(), 0)
+    assert a["threads"] == torch.get_num_threads() and a["library"] and a["recipe"]["steps"] == 3
+    assert control_cache.entry_path(a) != control_cache.entry_path(control_cache.entry_key(_tiny_recipe(), 1))
+    assert control_cache.entry_path(a).parent == tmp_path
+
+
+def test_default_cache_folder_is_outside_the_repository(monkeypatch, tmp_path):
+    monkeypatch.delenv("MINIMODEL_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert control_cache.cache_dir() == tmp_path / "minimodel"
+
+
+def test_two_processes_filling_one_entry_both_finish(tmp_path):
+    code = ("import torch; torch.set_num_threads(1); from minimodel.recipes import get_recipe; "
+            "from minimodel.verdict import healthy_control; "
+            "r = healthy_control(get_recipe('rows-answer', steps=3, eval_prompts=20, eval_batches=1), 0); "
+            "print(r.metrics['tf']['loss'])")
+    env = {**__import__("os").environ, "MINIMODEL_CACHE": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outs[0] == outs[1]
+    assert len(list(tmp_path.glob("control-*.pt"))) == 1 and not list(tmp_path.glob(".*tmp"))
+
+
+def test_sample_continues_exactly_the_prompt_given(runs_dir):
+    assert runner.invoke(app, ["exp", "17-train-mini", "--tag", "broken-memorise"]).exit_code == 0
+    manifest = json.loads((runs_dir / "broken-memorise" / "manifest.json").read_text())
+    from_prompt = next(p for p in manifest["metrics"]["recall"] if p["prompt"] == "I l")
+    assert from_prompt["generated"] == "ove machine learning\n"
+    r = runner.invoke(app, ["exp", "17-sample", "--tag", "broken-memorise", "--prompt", "I l"])
+    assert r.exit_code == 0, r.output
+    assert "'I l' -> 'ove machine learning\\n'" in r.output  # the same text the run's own recall probe shows
+
+
+def test_a_catalogue_break_run_is_cached_but_a_learners_function_never_is(tmp_path, monkeypatch):
+    from minimodel.catalogue import find_break
+    from minimodel.verdict import run_break
+
+    monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
+    monkeypatch.setenv("MINIMODEL_JOBS", "1")
+    brk = find_break("broken-no-mask")
+    _controls.clear()
+    first = run_break(brk, 0, steps=3)
+    assert len(list(tmp_path.glob("run-*.pt"))) == 1 and len(list(tmp_path.glob("control-*.pt"))) == 1
+    again = run_break(brk, 0, steps=3)
+    assert again.run.metrics == first.run.metrics and again.fired == first.fired
+
+    def my_mask(T, device="cpu"):  # a learner's fix: its behaviour is not known from its name
+        return torch.ones(T, T, dtype=torch.bool, device=device).tril()
+
+    run_break(brk, 0, steps=3, fix=my_mask)
+    assert len(list(tmp_path.glob("run-*.pt"))) == 1  # nothing new cached
+    _controls.clear()
