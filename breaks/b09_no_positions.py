@@ -32,7 +32,7 @@ BREAK = Break(
                  "sentence from another?"),
     ),
     # the failure learners predict, with the stated margin: none of these may fire
-    symptoms=(Symptom("not_memorised"), Symptom("no_recall_from_start"), Symptom("learns_slower", 2.0),
+    symptoms=(Symptom("not_memorised"), Symptom("no_recall_from_start"), Symptom("learns_slower", 3.0),
               Symptom("tf_lags_control", 0.0), Symptom("ar_lags_control", 0.0)),
     hints=(
         "Without positions, attention sees a set of earlier tokens, not a sequence. But is it the same "

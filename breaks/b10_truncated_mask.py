@@ -57,9 +57,9 @@ BREAK = Break(
     cause="The answer mask is computed separately for every block, starting in the 'prompt' state, "
           "so a block that begins in the middle of an answer marks those answer tokens as prompt.",
     why="Losses under different masks are not comparable: the dropped tokens are the hardest ones "
-        "(their prompt lies before the block), so hiding them makes the loss read lower: the number moved, "
-        "not the model (exact match stays about where the healthy run's is). Only counting the answer tokens that carry the ignore index, or measuring "
-        "the loss over every real answer token, shows that the mask is wrong.",
+        "(their prompt lies before the block), so hiding them makes the loss read lower: the number "
+        "moved, not the model. Only counting the answer tokens that carry the ignore index, or "
+        "measuring the loss over every real answer token, shows that the mask is wrong.",
     seen_in="Packed fine-tuning pipelines that concatenate examples, cut fixed blocks, and only then "
             "derive the completion-only mask from the block's tokens (looking for the response "
             "template inside each block) instead of carrying each example's mask through packing.",

@@ -1,13 +1,12 @@
-"""Break: no answer mask on packed blocks, so the loss covers prompts and the next example's numbers."""
+"""Break: no completion mask on one-example rows, so the loss covers the prompt's random digits too."""
 import torch
 
 from minimodel.catalogue import Break, Question, Symptom
 
 
-def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep_id: int,
-                eos_id: int) -> torch.Tensor:
-    """(B, T) bool: which targets of each packed block are answer tokens."""
-    return torch.ones(len(starts), block_size, dtype=torch.bool)  # BUG: every target counts, prompts too
+def completion_mask(answer_start: torch.Tensor, block_size: int) -> torch.Tensor:
+    """(B, T) bool: which targets of each one-example row are supervised."""
+    return torch.ones(len(answer_start), block_size, dtype=torch.bool)  # BUG: every target counts, prompts too
 
 
 def _loss_vs_control(m: dict, f: dict) -> str:
@@ -20,8 +19,8 @@ BREAK = Break(
     tag="broken-no-target-mask",
     title="The loss stays far above an answer-only run's, on the same task and steps",
     phase="target masks",
-    replaces={"answer_mask": answer_mask},
-    recipe="packed-answer-64",
+    replaces={"completion_mask": completion_mask},
+    recipe="rows-answer",
     questions=(
         Question("loss_vs_control", "Compared with a run whose loss covers only the answers, the loss this "
                  "run reports will be:", options=("much higher", "about the same", "lower"),
@@ -40,16 +39,17 @@ BREAK = Break(
         "answer-only run does not?",
         "The operands of each sum are random digits: no model can predict them, so any loss that "
         "includes them has a floor far above zero. Which tokens should the mask keep?",
-        "The `answer_mask` seam marks every target of the block as supervised. Only the answer "
-        "tokens (after '=', up to and including the stop) should be, computed on the whole stream "
-        "before it is cut into blocks.",
+        "The `completion_mask` seam marks every target of the row as supervised. Only the answer "
+        "tokens (from the first token after '=' on; the padding after the stop is masked later) "
+        "should be.",
     ),
-    cause="The answer mask keeps every target, so the loss is taken over the prompts' random digits "
-          "and the next example's numbers as well as the answers.",
+    cause="The completion mask keeps every target, so the loss is taken over the prompt's random digits, "
+          "'+' and '=' as well as the answer.",
     why="Losses computed under different masks are not comparable: this one has a floor set by the "
-        "random operands, so it reads higher whatever the model has learned. Compare runs on the "
-        "same metric (answer loss, or AR exact match), and count what the mask keeps.",
-    seen_in="Supervised fine-tuning that forgets the completion-only collator (training on the whole "
-            "packed sequence, prompts included), and loss-curve comparisons between runs made with "
-            "and without it.",
+        "random operands, so it reads far higher whatever the model has learned, although the model "
+        "learns the sums as well as the answer-only run (AR exact match as high as the control's on "
+        "every seed we measured). Compare runs on the same metric (answer loss, or AR exact match), "
+        "and count what the mask keeps.",
+    seen_in="Supervised fine-tuning that forgets the completion-only collator (`labels = input_ids`, "
+            "prompts included), and loss-curve comparisons between runs made with and without it.",
 )

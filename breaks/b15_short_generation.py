@@ -38,7 +38,7 @@ BREAK = Break(
                  default=0),
         Question("explain", "In a sentence or two: why do only some answers fail?"),
     ),
-    symptoms=(Symptom("long_answers_unfinished"), Symptom("ar_malformed")),
+    symptoms=(Symptom("long_answers_unfinished"), Symptom("ar_malformed", 0.25)),  # ~half the sums have 3 digits
     hints=(
         "Compare AR exact match by answer length with teacher-forced exact match by answer length.",
         "Read the AR samples for sums of 100 or more: are the digits wrong, or is something missing "

@@ -31,6 +31,11 @@ BREAK = Break(
         Question("explain", "In a sentence or two: what does the reported number actually measure?"),
     ),
     symptoms=(Symptom("headline_inflated"),),
+    steps=300,
+    half_trained="Once a model gets nearly every sum right, token accuracy and generated exact match agree "
+                 "(within 3 points on every seed at 1500 steps), so the inflated number shows only on a model "
+                 "still learning: this break stops both runs at 300 steps, and the healthy control's own "
+                 "numbers stay beside it.",
     hints=(
         "Generate answers yourself from a few held-out prompts and count how many are right. Does "
         "that agree with the reported accuracy?",
@@ -46,7 +51,8 @@ BREAK = Break(
           "answers.",
     why="The number every report leads with can measure something other than the task: teacher "
         "forcing scores each token given the true prefix and gives partial credit, so it stays far "
-        "above what generation achieves until the model is nearly perfect.",
+        "above what generation achieves until the model is nearly perfect (on a model that has learned "
+        "the sums the two agree, which is why this exercise stops training early).",
     seen_in="`compute_metrics` with `Trainer` computing `(logits.argmax(-1) == labels).mean()` on the "
             "evaluation set and calling it accuracy, where generation (`predict_with_generate`, or a "
             "separate generation loop) was needed.",

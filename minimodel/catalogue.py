@@ -54,6 +54,9 @@ class Break:
     # "sanity" (an exercise that proves the machinery: its `checks` pass, the variant shows its symptoms)
     expect: str = "symptom"
     checks: tuple[Symptom, ...] = ()  # detectors that stay quiet both under the break and with the fix
+    # why this break runs on a model stopped before it learned its task (with `steps`); empty: the
+    # healthy control must be competent, as every other break's is (DESIGN: "Healthy means competent")
+    half_trained: str = ""
     module: str = field(default="", compare=False)  # breaks.bNN_slug, filled in by discovery
 
     @property
@@ -112,6 +115,8 @@ def metadata_problems(b: Break) -> list[str]:
             p.append(f"the broken {name!r} has no line marked '# BUG:'")
     if not b.symptoms:
         p.append("declares no symptom")
+    if b.half_trained and b.steps is None:
+        p.append("a half-trained break must set `steps`: how far its runs train")
     if b.expect not in EXPECTS:
         p.append(f"expect is {b.expect!r}; it must be one of {', '.join(EXPECTS)}")
     if b.expect == "sanity" and not b.checks:

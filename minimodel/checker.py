@@ -31,6 +31,9 @@ class Reading:
 
     def problem(self) -> str:
         f = self.finding
+        if self.role.endswith("(a check)"):
+            what = "failed" if f.fired else "is too close to its threshold (margin rule)"
+            return f"seed {self.seed}: the check {f.name} {what} {self.role[:-len(' (a check)')]} ({f.summary})"
         if self.must_fire and not f.fired:
             what = "did not fire"
         elif not self.must_fire and f.fired:
@@ -56,7 +59,7 @@ def seed_readings(brk: Break, seed: int, summary: dict | None = None) -> tuple[l
         summary.update(brk=headline(broken.run.metrics), control=headline(broken.control.metrics))
     fixed = run_break(brk, seed, fix=brk.fix)
     other = []
-    if not competent(broken.control.metrics):
+    if not brk.half_trained and not competent(broken.control.metrics):
         m = broken.control.metrics
         what = (f"AR exact match {m['ar']['exact_match']:.1%} < {COMPETENT_AR:.0%}" if not m.get("recall")
                 else "it does not recall the text exactly")

@@ -96,10 +96,8 @@ class RowBatches:
         chunk = self.rows[idx]  # (B, T+1)
         x, y = seams.next_token_targets(chunk)  # (B, T), (B, T)
         if self.loss_on == "answer":
-            # supervise everything from the answer on, as a real SFT pipeline labels it;
-            # the padding after the stop is then removed by the special-token mask
-            target_pos = torch.arange(1, self.block_size + 1)  # (T,)
-            y = y.masked_fill(target_pos[None, :] < self.answer_start[idx, None], IGNORE_INDEX)
+            supervised = seams.completion_mask(self.answer_start[idx], self.block_size)  # (B, T)
+            y = y.masked_fill(~supervised, IGNORE_INDEX)
         y = seams.mask_special_targets(y, self.special_ids)
         return Batch(x, y, chunk[:, 1:], self.truth[idx][:, 1:])
 

@@ -167,6 +167,17 @@ def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep
 
 
 @seam
+def completion_mask(answer_start: torch.Tensor, block_size: int) -> torch.Tensor:
+    """(B, T) bool: which targets of each one-example row are supervised in completion-only training.
+
+    Everything from the answer's first token on; the padding after the stop token is removed later,
+    by the special-token mask, as real supervised fine-tuning pipelines label it.
+    """
+    target_pos = torch.arange(1, block_size + 1)  # (T,) row position of each target
+    return target_pos[None, :] >= answer_start[:, None]  # (B, T)
+
+
+@seam
 def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
     """Targets that are PAD, PAUSE or BOS carry no meaning: give them the ignore index."""
     special = torch.isin(targets, torch.tensor(special_ids, device=targets.device))
