@@ -156,7 +156,8 @@ def _eos(t: Targets, eos_id, pad_id) -> Finding:
 def _special(t: Targets, eos_id, pad_id, special_ids) -> Finding:
     special = ({pad_id} | set(special_ids)) - {None, eos_id}  # EOS is a target on purpose
     if not special:
-        return skipped(SPECIAL.name, SPECIAL.threshold, "pass pad_id and/or special_ids")
+        why = "PAD equals EOS, a target on purpose" if pad_id is not None else "no pad_id given"
+        return skipped(SPECIAL.name, SPECIAL.threshold, f"{why}; pass special_ids (BOS, ...) to check others")
     hit = t.supervised & torch.isin(t.ids, torch.tensor(sorted(special)))
     share = float(hit.sum() / t.supervised.sum()) if t.supervised.any() else 0.0
     return judge(SPECIAL, {"share": share}, cause=f"likely cause: special tokens {sorted(special)} left in the "
