@@ -156,11 +156,12 @@ print("nothing fires: your setup passes" if not any(still.values()) else f"still
 3. Three new tokens for an answer of up to three digits leave no room for EOS: the longest answers
    are cut off (`answers_over_budget`)."""),
     ("solution", "code", """\
-def allowed(T):
+def causal(T):
     \"\"\"(T, T) bool, True where query i may look at key j: only j <= i.\"\"\"
     return torch.ones(T, T, dtype=torch.bool).tril()
 
 
+allowed = causal  # noqa: F811 (replaces the setup's mask; the model looks it up at every call)
 PAD = STOI["<pad>"]  # a pad token of its own: masking PAD no longer masks EOS
 MAX_NEW_TOKENS = max(len(encode(a)) for a in ANSWERS) + 1  # the longest answer, then EOS
 
