@@ -5,10 +5,13 @@ import sys
 
 import typer
 
+from minimodel.checkup_cli import checkup_app
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="minimodel break lab: train a tiny GPT with one realistic bug switched on.")
 breaks_app = typer.Typer(no_args_is_help=True, help="The break catalogue.")
 app.add_typer(breaks_app, name="breaks")
+app.add_typer(checkup_app, name="checkup")
 
 
 def fail(message: str, code: int = 2) -> None:

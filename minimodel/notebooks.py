@@ -14,6 +14,7 @@ from minimodel.notebook_template import CELLS, INTRO, SOLUTION_INTRO
 ROOT = Path(__file__).resolve().parent.parent
 OUTDATED = "notebooks are outdated, run `just notebooks`"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+OTHER_GENERATORS = {"checkup.ipynb": "minimodel.checkup_notebook"}  # notebooks/ files no break owns
 
 
 def _slug(brk: Break) -> str:
@@ -92,7 +93,7 @@ def expected(root: Path = ROOT, catalogue: list[Break] | None = None) -> dict[Pa
 
 def _generated_on_disk(root: Path) -> list[Path]:
     """Files that look generated: notebooks/*.ipynb, solutions/*/solution.ipynb and fix.py."""
-    found = list((root / "notebooks").glob("*.ipynb"))
+    found = [p for p in (root / "notebooks").glob("*.ipynb") if p.name not in OTHER_GENERATORS]
     for name in ("solution.ipynb", "fix.py"):
         found += (root / "solutions").glob(f"*/{name}")
     return sorted(found)

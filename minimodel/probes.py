@@ -1,7 +1,7 @@
 """Probe points and hooks: watch attention weights or the embedding without touching the model."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -44,30 +44,40 @@ def future_attention_mass(weights: list[torch.Tensor]) -> float:
 
 
 def leak_gradient(model: nn.Module, idx: torch.Tensor) -> float:
+    """The leak test on the lab's GPT: `future_gradient_share` at its `hook_embed` probe point."""
+    (_, embed), = probe_points(model, "hook_embed")
+    return future_gradient_share(lambda i: model(i)[0], embed, idx)
+
+
+def future_gradient_share(logits_of: Callable[[torch.Tensor], torch.Tensor], embed: nn.Module,
+                          idx: torch.Tensor) -> float:
     """Share of gradient that flows from earlier positions' logits back to later inputs.
 
-    For each cut t, backpropagate the logits at positions <= t and measure the gradient that
-    reaches the embedding at positions > t. A causal model gives exactly zero, trained or not.
+    `logits_of` maps ids (B, T) to logits (B, T, V); `embed` is the module whose output (B, T, C)
+    is the model's per-position input. For each cut t, backpropagate the logits at positions <= t
+    and measure the gradient that reaches the input at positions > t. A causal model gives exactly
+    zero, trained or not.
     """
-    (_, embed), = probe_points(model, "hook_embed")
     captured = {}
 
-    def keep(_m, _inp, out):
-        out.retain_grad()
-        captured["x"] = out
+    def as_leaf(_m, _inp, out):
+        captured["x"] = out.detach().requires_grad_()  # a leaf: it gets a gradient even if the weights are frozen
+        return captured["x"]
 
-    handle = embed.register_forward_hook(keep)
+    handle = embed.register_forward_hook(as_leaf)
     try:
-        logits, _ = model(idx)  # (B, T, V)
+        with torch.enable_grad():
+            logits = logits_of(idx)  # (B, T, V)
     finally:
         handle.remove()
     x, T = captured["x"], idx.shape[1]
     leaked = total = 0.0
     for t in range(T - 1):
-        x.grad = None
-        logits[:, : t + 1].pow(2).sum().backward(retain_graph=True)  # a loss of positions <= t
-        g = x.grad.abs().sum(dim=(0, 2))  # (T,) gradient reaching each input position
+        # autograd.grad, not backward(): only x gets a gradient, the model's .grad fields stay untouched
+        g, = torch.autograd.grad(logits[:, : t + 1].pow(2).sum(), x, retain_graph=True, allow_unused=True)
+        if g is None:
+            continue  # these logits do not depend on the input at all
+        g = g.abs().sum(dim=(0, 2))  # (T,) gradient reaching each input position
         leaked += float(g[t + 1:].sum())
         total += float(g.sum())
-    model.zero_grad(set_to_none=True)
     return leaked / total if total else 0.0

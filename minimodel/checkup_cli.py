@@ -1,0 +1,67 @@
+"""`minimodel checkup model|batch`: the lab's detectors on your own model or batch; exit 1 when something fired."""
+from __future__ import annotations
+
+import os
+
+import typer
+
+checkup_app = typer.Typer(no_args_is_help=True, help="Audit your own model or a saved batch with the lab's "
+                          "detectors: exit 1 when something fired, 0 when quiet, 2 on bad input.")
+
+
+def _finish(make_report, markdown: bool) -> None:
+    """Run a checkup, print its report, exit 1 if anything fired; bad input is one line and exit 2."""
+    import torch
+
+    from minimodel.checkup import CheckupError
+    from minimodel.cli import fail
+
+    torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))  # as every minimodel command
+    try:
+        report = make_report()
+    except CheckupError as e:
+        fail(str(e))
+    typer.echo(report.markdown() if markdown else report.text())
+    raise typer.Exit(1 if report.fired else 0)
+
+
+@checkup_app.command("model")
+def model_cmd(target: str = typer.Argument(..., help="FILE.py:FACTORY: FACTORY() returns your model or a "
+                                           "callable mapping ids (B, T) to logits (B, T, V)"),
+              vocab_size: int = typer.Option(None, help="default: the model's config.vocab_size or its first "
+                                             "embedding's size"),
+              seq_len: int = typer.Option(32, help="tokens per random sequence (within the model's context)"),
+              trained: bool = typer.Option(False, help="the model is trained: skip the loss-at-init check"),
+              markdown: bool = typer.Option(False, help="print the report as a markdown table")) -> None:
+    """Leak tests (gradient and prefix invariance), the first leaky block, loss at init against ln V."""
+    def run():
+        from minimodel import checkup
+        from minimodel.checkup.files import load_factory
+        from minimodel.checkup.forward import infer_vocab_size
+
+        model = load_factory(target)
+        V = vocab_size or infer_vocab_size(model)
+        if V is None:
+            raise checkup.CheckupError(f"cannot tell the vocabulary size of {type(model).__name__}; "
+                                       "pass --vocab-size")
+        return checkup.model(model, V, seq_len=seq_len, trained=trained)
+    _finish(run, markdown)
+
+
+@checkup_app.command("batch")
+def batch_cmd(path: str = typer.Argument(..., help="a .pt file: a dict of tensors (input_ids, labels, "
+                                         "optional attention_mask, completion_mask, prompt_lengths)"),
+              eos_id: int = typer.Option(None, help="the EOS token id (enables the EOS and truncation checks)"),
+              pad_id: int = typer.Option(None, help="the PAD token id"),
+              ignore_index: int = typer.Option(-100, help="the label value the loss skips"),
+              shifted: bool = typer.Option(None, "--shifted/--aligned", help="labels already shifted, or aligned "
+                                           "with input_ids (the model shifts); default: detected"),
+              markdown: bool = typer.Option(False, help="print the report as a markdown table")) -> None:
+    """Labels against the batch's structure: empty rows, padding, EOS, special and prompt tokens, shifts."""
+    def run():
+        from minimodel import checkup
+        from minimodel.checkup.files import load_batch
+
+        return checkup.batch(load_batch(path), eos_id=eos_id, pad_id=pad_id, ignore_index=ignore_index,
+                             shifted=shifted)
+    _finish(run, markdown)

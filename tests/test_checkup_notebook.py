@@ -1,0 +1,31 @@
+"""The capstone notebook: committed and current, byte-stable, and its three mistakes fire until the solution."""
+import nbformat
+
+from minimodel import checkup_notebook, notebooks
+
+
+def test_committed_capstone_is_current_and_regenerates_byte_identical(tmp_path):
+    assert checkup_notebook.outdated() == [], checkup_notebook.OUTDATED
+    assert checkup_notebook.write(tmp_path) and not checkup_notebook.write(tmp_path)
+    assert (tmp_path / checkup_notebook.PATH).read_bytes() == (notebooks.ROOT / checkup_notebook.PATH).read_bytes()
+    nb = nbformat.read(tmp_path / checkup_notebook.PATH, as_version=4)
+    assert [c.id for c in nb.cells] == [cell_id for cell_id, _, _ in checkup_notebook.CELLS]
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+
+
+def test_the_break_generator_leaves_the_capstone_alone(tmp_path):
+    checkup_notebook.write(tmp_path)
+    assert "notebooks/checkup.ipynb belongs to no break" not in notebooks.outdated(tmp_path)
+
+
+def test_the_three_mistakes_fire_and_the_solution_is_quiet():
+    """Run the code cells in order (what nbval does in a kernel), stopping to read the audit before the fix."""
+    ns: dict = {}
+    for cell_id, kind, source in checkup_notebook.CELLS:
+        if cell_id == "solution":
+            fired = {part: {f.name for f in r.fired} for part, r in ns["audit"]().items()}
+            assert fired == {"model": {"leak_test", "prefix_moves"}, "batch": {"eos_never_supervised"},
+                             "generation": {"answers_over_budget", "pad_is_eos"}}
+        if kind == "code":
+            exec(compile(source, cell_id, "exec"), ns)
+    assert all(not r.fired for r in ns["reports"].values())
