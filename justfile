@@ -47,7 +47,7 @@ nbval *ARGS:
 
 # regenerate every learner and solution notebook from breaks/ and the one template
 notebooks:
-    @{{bin}}/python -m minimodel.notebooks
+    @{{bin}}/python -m minimodel.notebooks && {{bin}}/python -m minimodel.checkup_notebook
 
 # JupyterLab on notebooks/, loopback only, no browser (--allow-root when run as root)
 lab:

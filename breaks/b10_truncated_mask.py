@@ -59,7 +59,10 @@ BREAK = Break(
     why="Losses under different masks are not comparable: the dropped tokens are the hardest ones "
         "(their prompt lies before the block), so hiding them makes the loss read lower: the number "
         "moved, not the model. Only counting the answer tokens that carry the ignore index, or "
-        "measuring the loss over every real answer token, shows that the mask is wrong.",
+        "measuring the loss over every real answer token, shows that the mask is wrong. (A source "
+        "report says exact match also drops; beside a competent control it does on 2 seeds of 10, "
+        "81.5 against 98.8 % and 95.0 against 99.0 %, and not on the others, so the lab does not "
+        "declare it.)",
     seen_in="Packed fine-tuning pipelines that concatenate examples, cut fixed blocks, and only then "
             "derive the completion-only mask from the block's tokens (looking for the response "
             "template inside each block) instead of carrying each example's mask through packing.",

@@ -15,7 +15,7 @@ def _answer_start(m: dict, f: dict) -> str:
 BREAK = Break(
     id="no-separator",
     tag="broken-no-separator",
-    title="Generated sums are mostly wrong, though the data and the model look fine",
+    title="Generation gets more sums wrong than a healthy run, though the data and the model look fine",
     phase="data format",
     replaces={"format_example": format_example},
     recipe="unpadded-rows",
@@ -45,8 +45,10 @@ BREAK = Break(
           "model cannot tell where the prompt ends and the answer begins.",
     why="A prompt format is part of the model's input, not decoration: without a delimiter, "
         "variable-length fields run into each other and a share of the prompts becomes genuinely "
-        "ambiguous, which also makes the whole task harder to learn. Zero-padded operands would "
-        "have hidden the bug, since every prompt would end at the same position.",
+        "ambiguous, which also makes the whole task harder to learn: on every seed 0-9 the run "
+        "without separator ends 2-25 points of exact match below the control (73-90 % against "
+        "86-99 %), not collapsed but clearly worse. Zero-padded operands would have hidden the bug, "
+        "since every prompt would end at the same position.",
     seen_in="Prompt templates for fine-tuning that concatenate instruction and response without the "
             "response marker, or chat templates applied in training but not at inference (or the "
             "reverse).",

@@ -31,10 +31,10 @@ BREAK = Break(
         Question("explain", "In a sentence or two: what does the reported number actually measure?"),
     ),
     symptoms=(Symptom("headline_inflated"),),
-    steps=300,
+    steps=200,
     half_trained="Once a model gets nearly every sum right, token accuracy and generated exact match agree "
                  "(within 3 points on every seed at 1500 steps), so the inflated number shows only on a model "
-                 "still learning: this break stops both runs at 300 steps, and the healthy control's own "
+                 "still learning: this break stops both runs at 200 steps, and the healthy control's own "
                  "numbers stay beside it.",
     hints=(
         "Generate answers yourself from a few held-out prompts and count how many are right. Does "

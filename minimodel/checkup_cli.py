@@ -1,7 +1,6 @@
 """`minimodel checkup model|batch`: the lab's detectors on your own model or batch; exit 1 when something fired."""
 from __future__ import annotations
 
-import os
 
 import typer
 
@@ -15,8 +14,9 @@ def _finish(make_report, markdown: bool) -> None:
 
     from minimodel.checkup import CheckupError
     from minimodel.cli import fail
+    from minimodel.parallel import threads
 
-    torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "2")))  # as every minimodel command
+    torch.set_num_threads(threads())  # as every minimodel command
     try:
         report = make_report()
     except CheckupError as e:

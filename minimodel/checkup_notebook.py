@@ -15,7 +15,7 @@ import nbformat
 from minimodel.notebooks import KERNEL, ROOT, render
 
 PATH = Path("notebooks") / "checkup.ipynb"
-OUTDATED = "notebooks/checkup.ipynb is outdated, run `python -m minimodel.checkup_notebook`"
+OUTDATED = "notebooks/checkup.ipynb is outdated, run `just notebooks`"
 
 CELLS = [
     ("title", "markdown", """\

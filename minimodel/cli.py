@@ -147,6 +147,8 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
             if q.tolerance is not None else " (free text)"
         typer.echo(f"  - {q.text}{extra}")
     typer.echo(f"\nsymptoms (detectors that must fire): {', '.join(b.detectors)}")
+    if b.half_trained:
+        typer.echo(f"stopped early on purpose ({b.steps} steps): {b.half_trained}")
     typer.echo("\nhints:")
     for i, h in enumerate(b.hints, 1):
         typer.echo(f"  {i}. {h}")

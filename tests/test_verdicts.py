@@ -139,3 +139,17 @@ def test_a_catalogue_break_run_is_cached_but_a_learners_function_never_is(tmp_pa
     run_break(brk, 0, steps=3, fix=my_mask)
     assert len(list(tmp_path.glob("run-*.pt"))) == 1  # nothing new cached
     _controls.clear()
+
+
+def test_the_contract_requires_a_competent_control_unless_the_break_says_why_not():
+    import dataclasses
+
+    from minimodel.catalogue import find_break, metadata_problems
+    from minimodel.checker import contract_problems
+
+    untrained = dataclasses.replace(find_break("broken-pad-is-eos"), steps=2)
+    problems = contract_problems(untrained, seed=0)
+    assert any("the healthy control did not learn its task" in p and "just calibrate" in p for p in problems)
+    declared = dataclasses.replace(untrained, half_trained="stopped early on purpose, for this test")
+    assert not any("did not learn its task" in p for p in contract_problems(declared, seed=0))
+    assert any("must set `steps`" in p for p in metadata_problems(dataclasses.replace(declared, steps=None)))
