@@ -61,6 +61,11 @@ def break_run(recipe: Recipe, seed: int, replacements: Mapping[str, Callable], o
     return run
 
 
+def forget_controls() -> None:
+    """Drop the controls held in this process (the disk cache stays): the next verdict reads or trains anew."""
+    _controls.clear()
+
+
 def _control_is_ready(recipe: Recipe, seed: int) -> bool:
     key = (recipe, seed, torch.get_num_threads())
     return key in _controls or control_cache.entry_path(control_cache.entry_key(recipe, seed)).exists()

@@ -3,12 +3,12 @@ from types import SimpleNamespace
 
 import torch
 
-from breaks.b12_no_target_mask import answer_mask as keep_every_target
+from breaks.b12_no_target_mask import completion_mask as keep_every_target
 from breaks.b13_pad_is_eos import pad_token_id as pad_with_eos
 from breaks.b14_no_separator import format_example as without_separator
 from breaks.b17_wrong_position import pick_next_token as second_to_last
 from minimodel import seams
-from minimodel.data import PackedBatches, RowBatches
+from minimodel.data import RowBatches
 from minimodel.detectors import DETECTORS
 from minimodel.evaluate import ambiguous_prompt_share, ar_eval, first_token_agreement
 from minimodel.runner import _off_answer_share
@@ -45,12 +45,12 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def test_no_target_mask_supervises_prompts_and_the_next_example():
-    data = PackedBatches(TASK, TASK.train[:200], 64, 8, loss_on="answer", seed=0)
+def test_no_target_mask_supervises_the_prompt():
+    data = RowBatches(TASK, TASK.train[:200], 12, 64, loss_on="answer", seed=0)
     assert _off_answer_share(data.fixed_batches(2)) == 0.0
-    with seams.replaced({"answer_mask": keep_every_target}):
-        broken = PackedBatches(TASK, TASK.train[:200], 64, 8, loss_on="answer", seed=0).fixed_batches(2)
-    assert 0.5 < _off_answer_share(broken) < 0.8  # '07+45=' and the stop of the previous example
+    with seams.replaced({"completion_mask": keep_every_target}):
+        broken = RowBatches(TASK, TASK.train[:200], 12, 64, loss_on="answer", seed=0).fixed_batches(2)
+    assert 0.5 < _off_answer_share(broken) < 0.8  # '07+45=' beside the answer and its stop
 
 
 def test_pad_equal_to_eos_removes_every_stop_target():

@@ -12,7 +12,7 @@ from minimodel.cli import app
 from minimodel.detectors import DETECTORS, clearly
 from minimodel.parallel import parse_seeds
 from minimodel.recipes import get_recipe
-from minimodel.verdict import _controls, healthy_control
+from minimodel.verdict import forget_controls, healthy_control
 
 runner = CliRunner()
 
@@ -50,36 +50,36 @@ def _tiny_recipe():
 def test_control_cache_reuses_an_entry_and_retrains_a_corrupt_one(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
     recipe, notes = _tiny_recipe(), []
-    _controls.clear()
+    forget_controls()
     first = healthy_control(recipe, 0, note=notes.append)
     entries = list(tmp_path.glob("control-*.pt"))
     assert len(entries) == 1 and not notes
-    _controls.clear()
+    forget_controls()
     again = healthy_control(recipe, 0, note=notes.append)  # from disk: the same numbers, no training
     assert again.metrics == first.metrics and again.train_losses == first.train_losses and not notes
     entries[0].write_bytes(entries[0].read_bytes()[:200])  # truncated
-    _controls.clear()
+    forget_controls()
     retrained = healthy_control(recipe, 0, note=notes.append)
     assert len(notes) == 1 and "training it again" in notes[0] and "\n" not in notes[0]
     assert retrained.metrics == first.metrics
-    _controls.clear()
+    forget_controls()
 
 
 def test_control_cache_entry_made_under_another_key_is_not_trusted(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
     recipe, notes = _tiny_recipe(), []
-    _controls.clear()
+    forget_controls()
     first = healthy_control(recipe, 0, note=notes.append)
     path = control_cache.entry_path(control_cache.entry_key(recipe, 0))
     payload = torch.load(path, weights_only=True)
     payload["meta"]["key"]["threads"] += 1  # as if written by a process with another thread count
     payload["meta"]["metrics"]["tf_exact_match"] = 123.0  # a wrong number that must never be read
     torch.save(payload, path)
-    _controls.clear()
+    forget_controls()
     again = healthy_control(recipe, 0, note=notes.append)
     assert notes and "another key" in notes[0]
     assert again.metrics["tf_exact_match"] == first.metrics["tf_exact_match"]
-    _controls.clear()
+    forget_controls()
 
 
 def test_cache_key_names_the_thread_count_library_and_recipe(monkeypatch, tmp_path):
@@ -127,7 +127,7 @@ def test_a_catalogue_break_run_is_cached_but_a_learners_function_never_is(tmp_pa
     monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
     monkeypatch.setenv("MINIMODEL_JOBS", "1")
     brk = find_break("broken-no-mask")
-    _controls.clear()
+    forget_controls()
     first = run_break(brk, 0, steps=3)
     assert len(list(tmp_path.glob("run-*.pt"))) == 1 and len(list(tmp_path.glob("control-*.pt"))) == 1
     again = run_break(brk, 0, steps=3)
@@ -138,7 +138,7 @@ def test_a_catalogue_break_run_is_cached_but_a_learners_function_never_is(tmp_pa
 
     run_break(brk, 0, steps=3, fix=my_mask)
     assert len(list(tmp_path.glob("run-*.pt"))) == 1  # nothing new cached
-    _controls.clear()
+    forget_controls()
 
 
 def test_the_contract_requires_a_competent_control_unless_the_break_says_why_not():
