@@ -19,8 +19,8 @@ exp NAME *ARGS:
 breaks *ARGS:
     @{{bin}}/minimodel breaks {{ARGS}}
 
-# every break: metadata complete, symptom fires under the break and is quiet with the fix, with a margin
-# (just check --seeds 0-9 prints the worst seed of each detector; MINIMODEL_THREADS=1 runs 2 seeds at a time)
+# (--seeds 0-9 prints each detector's worst seed; MINIMODEL_THREADS=1 runs 2 seeds at a time)
+# every break: metadata, notebooks current, symptom fires broken and is quiet fixed, with a margin
 [no-exit-message]
 check *ARGS:
     @{{bin}}/minimodel check {{ARGS}}
@@ -30,8 +30,8 @@ check *ARGS:
 calibrate *ARGS:
     @{{bin}}/minimodel calibrate {{ARGS}}
 
-# unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
 # (two pytest workers of one thread each; the healthy controls they train are cached for the notebooks)
+# unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
 test *ARGS:
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && export MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" && \
         MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{bin}}/python -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \

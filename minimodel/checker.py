@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from minimodel.calibrate import COMPETENT_AR, competent
 from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
-from minimodel.detectors import DETECTORS, Finding, clearly, detect
+from minimodel.detectors import DETECTORS, MARGIN, Finding, clearly, detect
 from minimodel.verdict import run_break
 
 
@@ -101,7 +101,7 @@ def summary_rows(summaries: list[dict]) -> list[str]:
     return rows
 
 
-def margin_table(brk: Break, readings: list[Reading]) -> list[str]:
+def margin_table(readings: list[Reading]) -> list[str]:
     """Per detector and role: the worst seed's value beside its threshold and what the margin needs."""
     rows = []
     groups: dict[tuple[str, str], list[Reading]] = {}
@@ -112,12 +112,13 @@ def margin_table(brk: Break, readings: list[Reading]) -> list[str]:
         th = rs[0].finding.threshold
         need_fire = rs[0].must_fire
         values = [r.finding.value for r in rs]
-        # the worst seed: the one closest to (or past) the threshold on the wrong side
-        toward_fire = (lambda v: -1e18 if v is None else v) if d.fires_above else \
-            (lambda v: 1e18 if v is None else -v)
-        worst = min(rs, key=lambda r: toward_fire(r.finding.value)) if need_fire else \
-            max(rs, key=lambda r: toward_fire(r.finding.value))
-        m = 0.5 * abs(th - d.healthy)
+        # the worst seed: the one closest to (or past) the threshold on the wrong side; None is quiet
+        def toward_fire(r: Reading) -> float:
+            v = r.finding.value
+            return -1e18 if v is None else v if d.fires_above else -v
+
+        worst = min(rs, key=toward_fire) if need_fire else max(rs, key=toward_fire)
+        m = MARGIN * abs(th - d.healthy)
         side = (">=" if d.fires_above else "<=") if need_fire else ("<=" if d.fires_above else ">=")
         bound = (th + m if d.fires_above else th - m) if need_fire else (th - m if d.fires_above else th + m)
         v = worst.finding.value
@@ -154,7 +155,7 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int 
         status = "ok" if not problems else "FAILED"
         echo(f"{brk.tag:<28} {status:<7} ({time.perf_counter() - t0:.1f} s, seeds {_seed_text(seeds)})")
         if table and readings:
-            for row in margin_table(brk, readings) + summary_rows(summaries):
+            for row in margin_table(readings) + summary_rows(summaries):
                 echo(row)
         for p in problems:
             echo(f"    - {p}")

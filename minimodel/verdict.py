@@ -76,7 +76,8 @@ def _train_control(job: tuple[Recipe, int]) -> None:
     healthy_control(*job, note=lambda _msg: None)
 
 
-def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult], note=print) -> RunResult:
+def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult], progress: bool = False,
+                  note=print) -> RunResult:
     """Train the healthy control in a second process while `train_own` trains here, each on its own
     cores with the same thread count, when the cores allow it; the control arrives through the cache."""
     from concurrent.futures import ProcessPoolExecutor
@@ -85,7 +86,7 @@ def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult],
     from minimodel.parallel import default_jobs, init_worker
 
     if _control_is_ready(recipe, seed) or default_jobs() < 2:
-        healthy_control(recipe, seed, note=note)
+        healthy_control(recipe, seed, progress, note)
         return train_own()
     note("healthy control: training side by side in a second process")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=init_worker,
@@ -153,7 +154,7 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
         run = remeasure(control, changed, owner)  # training never calls these seams: same model
     else:
         label = "with the fix" if fix is not None else brk.tag
-        run = _side_by_side(recipe, seed, lambda: break_run(recipe, seed, changed, owner, progress, label))
+        run = _side_by_side(recipe, seed, lambda: break_run(recipe, seed, changed, owner, progress, label), progress)
         control = healthy_control(recipe, seed, progress)
     findings = detect(brk.detectors, run.metrics, control.metrics, brk.thresholds)
     control_findings = detect(brk.detectors, control.metrics, control.metrics, brk.thresholds)
