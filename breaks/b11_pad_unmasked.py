@@ -1,4 +1,4 @@
-"""Break: PAD and PAUSE targets stay in the loss of a padded, one-example-per-row batch."""
+"""Break: PAD targets stay in the loss of a padded, one-example-per-row batch."""
 import torch
 
 from minimodel.catalogue import Break, Question, Symptom
@@ -25,7 +25,7 @@ BREAK = Break(
                  "much lower, or about the same or higher?",
                  options=("much lower", "about the same or higher"), observe=_loss_vs_control,
                  default="about the same or higher"),
-        Question("special_share", "What percentage of the supervised targets will be PAD or PAUSE?",
+        Question("special_share", "What percentage of the supervised targets will be padding?",
                  tolerance=10, observe=lambda m, f: 100 * m["special_target_share"], default=10),
         Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
                  tolerance=20, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
@@ -35,14 +35,14 @@ BREAK = Break(
     hints=(
         "A loss is an average. Over which tokens is this one taken?",
         "Look at the loss per token kind: which kinds of target appear, and how easy are they?",
-        "More than half of every row is padding after the stop token, and PAD after PAD is trivially "
+        "About a third of every row is padding after the stop token, and PAD after PAD is trivially "
         "predictable. Should a model be graded on predicting padding?",
         "The `mask_special_targets` seam returns the targets unchanged. PAD, PAUSE and BOS targets "
         "must become the ignore index (-100) before the loss.",
     ),
-    cause="Padding and PAUSE tokens are left in the targets, so most of the loss is the trivial "
-          "prediction of more padding.",
-    why="The reported loss halves because most of it is the trivial prediction of more padding, so "
+    cause="Padding tokens are left in the targets, so a third of the loss is the trivial prediction "
+          "of more padding.",
+    why="The reported loss drops by a third because that much of it is the trivial prediction of more padding, so "
         "comparisons with any run that masks padding are meaningless, and a loss curve stops being "
         "evidence of learning about the answers.",
     seen_in="Fine-tuning scripts that set `labels = input_ids` for padded batches and forget to "

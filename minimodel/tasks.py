@@ -30,12 +30,13 @@ class Task:
 
 
 def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: bool = True,
-             max_pauses: int = 0) -> Task:
+             max_pauses: int = 0, short_copies: int = 1) -> Task:
     """`07+45=52\\n`: every pair of 2-digit operands once (10,000), shuffled by `seed`, split 9:1.
 
     Only the operands are random, so one example carries ln(#pairs) nats; the answer, the
     separator and the stop are all determined by them. With `max_pauses`, 1..max_pauses PAUSE
-    tokens follow each prompt (they are inputs, never something to predict).
+    tokens follow each prompt (they are inputs, never something to predict). With `short_copies`,
+    each training example with a 1-digit operand appears that many times (held-out sums are untouched).
     """
     rng = random.Random(seed)
     pairs = [(a, b) for a in range(100) for b in range(100)]
@@ -49,12 +50,18 @@ def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: 
             prompt += "<pause>" * rng.randint(1, max_pauses)
         examples.append(Example(prompt, str(a + b)))
     n_train = round(len(examples) * train_frac)
+    train, val = examples[:n_train], examples[n_train:]
+    if short_copies > 1:  # unpadded, only 19 % of the pairs have a 1-digit operand: shown more often
+        short = [ex for ex in train if any(len(x) == 1 for x in ex.prompt.split("+"))]
+        train = train + short * (short_copies - 1)
+        random.Random(seed).shuffle(train)
     name = ("addition" if zero_pad else "unpadded-addition") if not max_pauses else "padded-addition"
     desc = (f"2-digit addition{' (zero-padded operands)' if zero_pad else ''}"
             f"{f', 1-{max_pauses} PAUSE tokens after each prompt' if max_pauses else ''}: "
-            f"{len(examples)} examples, {n_train} train / {len(examples) - n_train} val")
-    return Task(name=name, tokenizer=CharTokenizer("0123456789+"), train=examples[:n_train],
-                val=examples[n_train:], entropy_per_example=math.log(len(pairs)), description=desc)
+            f"{len(examples)} examples, {n_train} train / {len(examples) - n_train} val"
+            f"{f', each train example with a 1-digit operand {short_copies} times' if short_copies > 1 else ''}")
+    return Task(name=name if short_copies == 1 else f"{name}-balanced", tokenizer=CharTokenizer("0123456789+"),
+                train=train, val=val, entropy_per_example=math.log(len(pairs)), description=desc)
 
 
 SENTENCE = "I love machine learning"
@@ -80,7 +87,10 @@ TASKS = {"addition": addition,
          "memorise": memorise,
          "padded-addition": lambda seed=0, **kw: addition(seed, max_pauses=4, **kw),
          # `7+45=52\n`: operands written without leading zeros, so a prompt's length varies
-         "unpadded-addition": lambda seed=0, **kw: addition(seed, zero_pad=False, **kw)}
+         "unpadded-addition": lambda seed=0, **kw: addition(seed, zero_pad=False, **kw),
+         # the same, each training example with a 1-digit operand 4 times: on the natural mix (19 % of
+         # the pairs) a small model learns those last, stalling near 50 % on them when the rest is at 100 %
+         "unpadded-addition-balanced": lambda seed=0, **kw: addition(seed, zero_pad=False, short_copies=4, **kw)}
 
 
 def make_task(name: str, seed: int = 0, **kwargs) -> Task:
