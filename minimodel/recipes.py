@@ -44,7 +44,7 @@ RECIPES = {
     # every seed 0-9 learns it within 1500 steps (at 6e-3 the learning transition comes late on some
     # seeds, and one in ten was still under the bar after 2000 steps)
     "packed-answer-16": Recipe(batching="packed", block_size=16, lr=4e-3),
-    # one example per row padded to 16 tokens (a third of a row is PAD); loss on everything but PAD.
+    # one example per row padded to 16 tokens (two fifths of the targets are PAD); loss on all but PAD.
     # PAD after the stop token cannot change what comes before it, so this learns as rows-all does
     "padded-rows": Recipe(loss_on="all", block_size=16),
     # operands without leading zeros (`7+45=52`), one example per row, answer-only loss. On the natural
