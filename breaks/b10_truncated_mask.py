@@ -7,16 +7,14 @@ from minimodel.catalogue import Break, Question, Symptom
 def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep_id: int,
                 eos_id: int) -> torch.Tensor:
     """(B, T) bool: which targets of each packed block are answer tokens (after '=', up to '\\n')."""
-    mask = torch.zeros(len(starts), block_size, dtype=torch.bool)
-    for b, start in enumerate(starts.tolist()):
-        in_answer = False  # BUG: assumes the block starts at an example's start, i.e. in a prompt
-        for t, token in enumerate(stream[start + 1: start + 1 + block_size].tolist()):
-            mask[b, t] = in_answer  # the stop token is still inside the answer
-            if token == sep_id:
-                in_answer = True
-            elif token == eos_id:
-                in_answer = False
-    return mask
+    targets = stream[starts[:, None] + 1 + torch.arange(block_size)]  # (B, T) each block's targets
+    # BUG: the answer is looked for inside each block alone, as if every block began at an example's
+    # start; a block cut in the middle of an answer never sees that answer's '=', so it drops them
+    pos = torch.arange(block_size)
+    last_sep = torch.where(targets == sep_id, pos, -1).cummax(1).values  # (B, T) latest '=' in the block
+    last_eos = torch.where(targets == eos_id, pos, -1).cummax(1).values  # (B, T) latest stop in the block
+    prev_eos = torch.cat([torch.full_like(last_eos[:, :1], -1), last_eos[:, :-1]], 1)  # (B, T) strictly before
+    return (last_sep > prev_eos) & (targets != sep_id)  # (B, T) after a '=' seen here, up to its stop
 
 
 def _loss_vs_truth(m: dict, f: dict) -> str:
