@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import torch
-import torch.nn.functional as F
 
 from minimodel import seams
 from minimodel.data import Batch, encode_example
@@ -14,34 +13,36 @@ from minimodel.tasks import Example, Task
 
 @torch.no_grad()
 def tf_losses(model, batches: list[Batch], tok) -> dict:
-    """Teacher-forced losses: over the training targets, over true answer tokens, over every true next
-    token (whatever the targets say), per token kind."""
+    """Teacher-forced losses: the loss the model trains on (the loss seams, summed over every batch), the
+    loss over true answer tokens, over every true next token (whatever the targets say), per token kind."""
     sums: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for b in batches:
         logits, _ = model(b.x)  # (B, T, V)
-        V = logits.shape[-1]
-        supervised = b.y != IGNORE_INDEX
-        loss_y = F.cross_entropy(logits.view(-1, V), b.y.clamp(min=0).view(-1), reduction="none")
-        loss_true = F.cross_entropy(logits.view(-1, V), b.next_tokens.reshape(-1), reduction="none")
-        sums["loss"] += float(loss_y[supervised.view(-1)].sum())
-        counts["loss"] += int(supervised.sum())
-        sums["answer"] += float(loss_true[b.is_answer.reshape(-1)].sum())
+        losses = seams.token_losses(logits, b.y)  # (B, T) against the training targets, 0 where ignored
+        averaged = seams.loss_mask(b.y)  # (B, T) the positions the training loss is averaged over
+        true_losses = seams.token_losses(logits, b.next_tokens)  # (B, T) against every true next token
+        sums["loss"] += float(losses[averaged].sum())
+        counts["loss"] += int(averaged.sum())
+        sums["answer"] += float(true_losses[b.is_answer].sum())
         counts["answer"] += int(b.is_answer.sum())
         real = ~torch.isin(b.next_tokens, torch.tensor(tok.special_ids))  # (B, T) next token is not PAD/BOS/PAUSE
-        sums["next_token"] += float(loss_true[real.view(-1)].sum())
+        sums["next_token"] += float(true_losses[real].sum())
         counts["next_token"] += int(real.sum())
         hits = logits.argmax(-1) == b.next_tokens  # (B, T) teacher-forced argmax right?
         sums["answer_token_accuracy"] += float(hits[b.is_answer].sum())
-        for t, loss in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
+        supervised = b.y != IGNORE_INDEX  # (B, T)
+        counts["supervised"] += int(supervised.sum())
+        for t, loss in zip(b.y[supervised].tolist(), losses[supervised].tolist()):
             kind = tok.kind(t)
             sums[kind] += loss
             counts[kind] += 1
-    out = {k: sums[k] / counts[k] for k in ("loss", "answer", "next_token") if counts[k]}
+    named = ("loss", "answer", "next_token", "supervised")
+    out = {k: sums[k] / counts[k] for k in named[:3] if counts[k]}
     if counts["answer"]:  # share of answer tokens whose teacher-forced argmax is right (Trainer-style)
         out["answer_token_accuracy"] = sums["answer_token_accuracy"] / counts["answer"]
-    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer", "next_token")}
-    out["supervised_share"] = counts["loss"] / sum(b.y.numel() for b in batches)
+    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in named}
+    out["supervised_share"] = counts["supervised"] / sum(b.y.numel() for b in batches)
     return out
 
 
