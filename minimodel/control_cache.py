@@ -36,7 +36,7 @@ def cache_dir() -> Path:
 # the modules whose code decides a control's numbers (how it is built, trained and measured); the
 # recipe's values are in the key themselves
 TRAINING_CODE = ("model.py", "seams.py", "probes.py", "tokenizer.py", "tasks.py", "data.py", "train.py",
-                 "evaluate.py", "runner.py")
+                 "evaluate.py", "metrics.py", "runner.py")
 
 
 @functools.cache

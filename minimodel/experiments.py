@@ -21,7 +21,7 @@ BASELINE_RECIPE = "rows-all"  # the recipe the first break runs on, so the two c
 # (not ar_collapse: past its stop token a one-example-per-row model was never trained, and a healthy
 # one loops there on some seeds)
 GENERAL_DETECTORS = ["loss_below_floor", "future_attention", "leak_test", "rows_not_normalised", "tf_ar_gap",
-                     "ar_malformed", "ignored_answer_tokens", "special_targets", "init_loss_off"]
+                     "ar_malformed", "ignored_answer_tokens", "special_targets", "init_loss_off", "non_finite"]
 
 
 class UsageError(ValueError):

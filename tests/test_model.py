@@ -1,4 +1,4 @@
-"""The clean model: manual attention equals PyTorch's SDPA, the fused loss equals the loss seams, the leak test reads zero."""
+"""The clean model: manual attention equals SDPA, the fused loss equals the loss seams, the leak test reads zero."""
 import torch
 
 from minimodel import seams

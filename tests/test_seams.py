@@ -68,7 +68,7 @@ def _raising_like(name):
 
 def test_evaluation_only_seams_are_never_called_in_training():
     from minimodel.recipes import get_recipe
-    from minimodel.runner import _data
+    from minimodel.runner import run_data
     from minimodel.train import train
 
     names = [n for n, s in seams.REGISTRY.items() if s.evaluation_only]
@@ -76,7 +76,7 @@ def test_evaluation_only_seams_are_never_called_in_training():
     for recipe_name in ("rows-all", "padded-rows"):
         recipe = get_recipe(recipe_name, steps=3)
         with seams.replaced({n: _raising_like(n) for n in names}):
-            task, train_data, _, _ = _data(recipe, seed=0)
+            task, train_data, _, _ = run_data(recipe, seed=0)
             model = GPT(preset(recipe.model, vocab_size=task.tokenizer.vocab_size, block_size=recipe.block_size))
             train(model, train_data.sample, recipe)
 
