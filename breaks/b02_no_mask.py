@@ -15,8 +15,6 @@ def _floor_position(m: dict, _f: dict) -> str:
 
 
 BREAK = Break(
-    id="no-mask",
-    tag="broken-no-mask",
     title="The loss beats the entropy floor, yet generation produces nonsense",
     phase="visible leaks",
     replaces={"causal_mask": causal_mask},

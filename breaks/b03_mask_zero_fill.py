@@ -16,8 +16,6 @@ def _vs_control(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="mask-zero-fill",
-    tag="broken-mask-zero-fill",
     title="The loss beats a healthy run's, and the attention heatmap is not empty above the diagonal",
     phase="visible leaks",
     replaces={"masked_softmax": masked_softmax},

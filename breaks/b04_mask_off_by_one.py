@@ -15,8 +15,6 @@ def _floor_position(m: dict, _f: dict) -> str:
 
 
 BREAK = Break(
-    id="mask-off-by-one",
-    tag="broken-mask-off-by-one",
     title="A bright band just above the diagonal, and a loss far below the entropy floor",
     phase="visible leaks",
     replaces={"causal_mask": causal_mask},

@@ -16,8 +16,6 @@ def _rows(m: dict, _f: dict) -> str:
 
 
 BREAK = Break(
-    id="softmax-wrong-axis",
-    tag="broken-softmax-wrong-axis",
     title="The heatmap looks perfectly causal, yet later tokens change earlier predictions",
     phase="subtle leaks",
     replaces={"masked_softmax": masked_softmax},

@@ -11,8 +11,6 @@ def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
 
 
 BREAK = Break(
-    id="heads-no-transpose",
-    tag="broken-heads-no-transpose",
     title="A healthy-looking attention heatmap, yet later tokens change earlier predictions",
     phase="subtle leaks",
     replaces={"split_heads": split_heads},

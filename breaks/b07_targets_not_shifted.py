@@ -15,8 +15,6 @@ def _true_next(m: dict, _f: dict) -> str:
 
 
 BREAK = Break(
-    id="targets-not-shifted",
-    tag="broken-targets-not-shifted",
     title="The training loss goes to zero, yet the model cannot predict the next token",
     phase="targets",
     replaces={"next_token_targets": next_token_targets},

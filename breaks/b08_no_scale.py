@@ -12,8 +12,6 @@ def _memorised(m: dict, _f: dict) -> str:
 
 
 BREAK = Break(
-    id="no-scale",
-    tag="broken-no-scale",
     title="A line every tutorial insists on is gone: does training notice?",
     phase="predict no effect",
     replaces={"attention_scale": attention_scale},

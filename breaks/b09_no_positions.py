@@ -14,8 +14,6 @@ def _memorised(m: dict, _f: dict) -> str:
 
 
 BREAK = Break(
-    id="no-positions",
-    tag="broken-no-positions",
     title="Will the model still know the order of the characters?",
     phase="predict no effect",
     replaces={"add_positions": add_positions},

@@ -24,8 +24,6 @@ def _loss_vs_truth(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="truncated-mask",
-    tag="broken-truncated-mask",
     title="The reported loss reads lower than the model deserves",
     phase="target masks",
     replaces={"answer_mask": answer_mask},

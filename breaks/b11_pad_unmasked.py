@@ -14,8 +14,6 @@ def _loss_vs_control(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="pad-unmasked",
-    tag="broken-pad-unmasked",
     title="The training loss looks excellent on a padded dataset",
     phase="target masks",
     replaces={"mask_special_targets": mask_special_targets},

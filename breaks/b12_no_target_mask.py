@@ -15,8 +15,6 @@ def _loss_vs_control(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="no-target-mask",
-    tag="broken-no-target-mask",
     title="The loss stays far above an answer-only run's, on the same task and steps",
     phase="target masks",
     replaces={"completion_mask": completion_mask},

@@ -13,8 +13,6 @@ def _stops(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="pad-is-eos",
-    tag="broken-pad-is-eos",
     title="Generation never stops, even when the answer is right",
     phase="target masks",
     replaces={"pad_token_id": pad_token_id},

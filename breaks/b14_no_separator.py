@@ -13,8 +13,6 @@ def _answer_start(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="no-separator",
-    tag="broken-no-separator",
     title="Generation gets more sums wrong than a healthy run, though the data and the model look fine",
     phase="data format",
     replaces={"format_example": format_example},

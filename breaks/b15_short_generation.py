@@ -21,8 +21,6 @@ def _where(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="short-generation",
-    tag="broken-short-generation",
     title="Long answers never come out complete, short ones do",
     phase="evaluation",
     replaces={"generation_budget": generation_budget},

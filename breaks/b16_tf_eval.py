@@ -13,8 +13,6 @@ def _reported_vs_real(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="tf-eval",
-    tag="broken-tf-eval",
     title="The reported accuracy is far above what the model can do",
     phase="evaluation",
     replaces={"headline_accuracy": headline_accuracy},

@@ -15,8 +15,6 @@ def _ar_vs_tf(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="wrong-position",
-    tag="broken-wrong-position",
     title="Training and teacher-forced metrics match a healthy run, yet generation is garbage",
     phase="generation",
     replaces={"pick_next_token": pick_next_token},

@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from minimodel.checkup_cli import checkup_app
+from minimodel.checkup.cli import checkup_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="minimodel break lab: train a tiny GPT with one realistic bug switched on.")
@@ -20,12 +20,12 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _threads() -> None:
-    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.parallel.threads)."""
+    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.settings.threads)."""
     import torch
 
-    from minimodel.parallel import threads
+    from minimodel import settings
 
-    torch.set_num_threads(threads())
+    torch.set_num_threads(settings.threads())
 
 
 REPORT = "report-target-masking"
@@ -44,8 +44,8 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         learner: str = typer.Option(None, help="run for this learner: learners/<name>/runs/<tag>/, "
                                     "recording the learner's sealed prediction")) -> None:
     """Run a named experiment: `exp 17-train-mini --tag broken-no-mask`, `exp report-target-masking`."""
-    from minimodel.experiments import EXPERIMENTS, UsageError
-    from minimodel.runs import CheckpointError
+    from minimodel.harness.experiments import EXPERIMENTS, UsageError
+    from minimodel.harness.checkpoints import CheckpointError
 
     if name not in [*EXPERIMENTS, REPORT]:
         fail(f"unknown experiment {name!r}; experiments are: {', '.join([*EXPERIMENTS, REPORT])}")
@@ -68,14 +68,15 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
 
 
 def _report(seeds: str, steps: int) -> None:
-    from minimodel.parallel import default_jobs, parse_seeds
-    from minimodel.target_masking_report import run_report
+    from minimodel import settings
+    from minimodel.harness.parallel import parse_seeds
+    from minimodel.harness.target_masking_report import run_report
 
-    run_report(parse_seeds(seeds), steps, jobs=default_jobs(), echo=typer.echo)
+    run_report(parse_seeds(seeds), steps, jobs=settings.jobs(), echo=typer.echo)
 
 
 def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: str | None = None) -> None:
-    from minimodel.experiments import run_folder, train_mini
+    from minimodel.harness.experiments import run_folder, train_mini
 
     folder = run_folder(tag, learner)
     try:
@@ -161,15 +162,16 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
           only: str = typer.Option(None, help="check one break (tag or id)"),
           jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
     """The catalogue checker: metadata, and each break's contract with a margin (fires broken, quiet fixed)."""
-    from minimodel.checker import run_checks
-    from minimodel.parallel import default_jobs, parse_seeds
+    from minimodel import settings
+    from minimodel.harness.checker import run_checks
+    from minimodel.harness.parallel import parse_seeds
 
     try:
         seed_list = parse_seeds(seeds)
     except ValueError as e:
         fail(str(e))
     _threads()
-    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or default_jobs(), table=True)
+    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -180,8 +182,9 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
               every: int = typer.Option(100, help="measure AR exact match every N steps"),
               jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
     """Per recipe: steps for the healthy control to learn its task, and its final exact match, over seeds."""
-    from minimodel.calibrate import recipes_in_use, run_calibration
-    from minimodel.parallel import default_jobs, parse_seeds
+    from minimodel import settings
+    from minimodel.harness.calibrate import recipes_in_use, run_calibration
+    from minimodel.harness.parallel import parse_seeds
     from minimodel.recipes import RECIPES
 
     try:
@@ -195,7 +198,7 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     if every < 1:
         fail("--every must be at least 1")
     _threads()
-    ok = run_calibration(names, seed_list, every, jobs or default_jobs(), echo=typer.echo)
+    ok = run_calibration(names, seed_list, every, jobs or settings.jobs(), echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -206,7 +209,7 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
                                         "you are asked each question")) -> None:
     """Seal your prediction for a break before you run it (saved in learners/<name>/<tag>.prediction.json)."""
     from minimodel.catalogue import find_break
-    from minimodel.predictions import PredictionError, check_learner, current, prediction_path, seal
+    from minimodel.classroom.predictions import PredictionError, check_learner, current, prediction_path, seal
 
     try:
         b = find_break(name)
@@ -232,7 +235,7 @@ def _answers_from_file(path: str) -> dict:
     import json
     from pathlib import Path
 
-    from minimodel.predictions import PredictionError
+    from minimodel.classroom.predictions import PredictionError
 
     try:
         data = json.loads(Path(path).read_text())
@@ -288,7 +291,7 @@ def grade(folder: str = typer.Argument(..., help="the learners folder, e.g. lear
     """Grade every learner x break x question: gradebook.csv and report.md."""
     from pathlib import Path
 
-    from minimodel.grade import GradeError, grade as grade_all, write_outputs
+    from minimodel.classroom.grade import GradeError, grade as grade_all, write_outputs
 
     only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
     try:
@@ -317,7 +320,7 @@ def answer_keys(only: str = typer.Option(None, help="one break (tag or id); defa
     """Run each break once and write solutions/<bNN_slug>/answer_key.json (what grading falls back on)."""
     from pathlib import Path
 
-    from minimodel.answer_key import write_answer_key
+    from minimodel.harness.answer_keys import write_answer_key
     from minimodel.catalogue import find_break, load_catalogue
 
     _threads()

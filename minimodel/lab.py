@@ -4,17 +4,16 @@ from __future__ import annotations
 import ast
 import html
 import inspect
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from minimodel import predictions, seams
+from minimodel import seams, settings
+from minimodel.classroom import predictions
 from minimodel.catalogue import Break, find_break
 from minimodel.detectors import DETECTORS, Finding, detect
-from minimodel.parallel import threads
 
 STUB = 'raise NotImplementedError("write the fix")'
 _REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +26,7 @@ _state: dict = {}  # the last run: {"brk", "learner", "outcome"}
 
 def headless() -> bool:
     """True when nobody can click: MINIMODEL_HEADLESS=1 (set by `just nbval`), no notebook kernel, no ipywidgets."""
-    if os.environ.get("MINIMODEL_HEADLESS", "").lower() in ("1", "true", "yes"):
+    if settings.headless_forced():
         return True
     try:
         from IPython import get_ipython
@@ -93,10 +92,9 @@ def _kernel_setup() -> None:
     (a notebook's working folder is notebooks/, where relative defaults would scatter files)."""
     if not _in_kernel():
         return
-    torch.set_num_threads(threads())
+    torch.set_num_threads(settings.threads())
     if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
-        os.environ.setdefault("MINIMODEL_RUNS", str(_REPO / "runs"))
-        os.environ.setdefault("MINIMODEL_LEARNERS", str(_REPO / "learners"))
+        settings.use_repository_folders(_REPO)
 
 
 _kernel_setup()
@@ -104,7 +102,7 @@ _kernel_setup()
 
 def default_learner() -> str:
     """The learner's name: MINIMODEL_LEARNER if set, else 'learner'."""
-    return os.environ.get("MINIMODEL_LEARNER", "learner")
+    return settings.default_learner()
 
 
 def _break(tag: str | Break) -> Break:
@@ -124,7 +122,7 @@ def setup(tag: str) -> None:
     """What the task and the model are: two sentences and one table, no hint of the cause."""
     from minimodel.data import encode_example
     from minimodel.model import preset
-    from minimodel.verdict import recipe_for
+    from minimodel.harness.verdict import recipe_for
 
     brk = _break(tag)
     recipe = recipe_for(brk)
@@ -230,7 +228,7 @@ def _prediction_form(brk: Break, learner: str, sealed: dict | None) -> None:
 
 def run(tag: str, learner: str):
     """Train the broken model and its healthy control (progress bars); keep both for inspection."""
-    from minimodel.experiments import train_mini
+    from minimodel.harness.experiments import train_mini
 
     brk = _break(tag)
     predictions.check_learner(learner)
@@ -531,7 +529,7 @@ class FixReport:
     fixed: bool
     message: str
     still_firing: list[str] = field(default_factory=list)
-    verdict: object = None  # minimodel.verdict.Verdict when the run went through
+    verdict: object = None  # minimodel.harness.verdict.Verdict when the run went through
 
     def __repr__(self) -> str:
         return f"FixReport(fixed={self.fixed}, still_firing={self.still_firing})"
@@ -546,7 +544,7 @@ def _unattempted(fn: Callable) -> bool:
 
 def verify_fix(tag: str, fix: Callable | Mapping[str, Callable]) -> FixReport:
     """Train with your function(s) in place of the broken seam(s) and read the break's detectors again."""
-    from minimodel.verdict import fix_map, run_break
+    from minimodel.harness.verdict import fix_map, run_break
 
     brk = _break(tag)
     try:
@@ -591,7 +589,7 @@ def reveal(tag: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Source for the generated fix cells (used by minimodel.notebooks)
+# Source for the generated fix cells (used by minimodel.notebooks.generate)
 
 
 def _seam_source(name: str) -> str:

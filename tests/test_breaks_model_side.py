@@ -5,7 +5,7 @@ import torch
 
 from minimodel import seams
 from minimodel.catalogue import find_break
-from minimodel.checker import contract_problems
+from minimodel.harness.checker import contract_problems
 from minimodel.data import RowBatches
 from minimodel.metrics import attention_row_error
 from minimodel.model import GPT, preset

@@ -6,12 +6,12 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from minimodel import predictions as P
-from minimodel.answer_key import key_path, load_answer_key, write_answer_key
+from minimodel.classroom import predictions as P
+from minimodel.harness.answer_keys import key_path, load_answer_key, write_answer_key
 from minimodel.catalogue import find_break
 from minimodel.cli import app
-from minimodel.experiments import train_mini
-from minimodel.grade import COLUMNS, grade
+from minimodel.harness.experiments import train_mini
+from minimodel.classroom.grade import COLUMNS, grade
 
 NO_MASK = find_break("broken-no-mask")
 STEPS = 20

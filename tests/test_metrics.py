@@ -4,10 +4,10 @@ import math
 import pytest
 
 from minimodel.detectors import DETECTORS, detect
-from minimodel.experiments import GENERAL_DETECTORS
+from minimodel.harness.experiments import GENERAL_DETECTORS
 from minimodel.metrics import AREval, FreeRun, Metrics, RecallProbe, Sample, TFLosses, training_facts
 from minimodel.recipes import get_recipe
-from minimodel.runner import execute
+from minimodel.harness.runner import execute
 from minimodel.tasks import make_task
 
 

@@ -8,10 +8,12 @@ import json
 import nbformat
 import pytest
 
-from minimodel import lab, notebooks, predictions, seams
+from minimodel import lab, seams
+from minimodel.classroom import predictions
+from minimodel.notebooks import generate as notebooks
 from minimodel.catalogue import load_catalogue
 from minimodel.detectors import Finding
-from minimodel.notebook_template import CELLS
+from minimodel.notebooks.template import CELLS
 
 CATALOGUE = load_catalogue()
 IDS = [cell_id for cell_id, _, _ in CELLS]

@@ -4,7 +4,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from minimodel import predictions as P
+from minimodel.classroom import predictions as P
 from minimodel.catalogue import find_break
 from minimodel.cli import app
 

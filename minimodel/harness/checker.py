@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from minimodel.calibrate import COMPETENT_AR, competent
+from minimodel.harness.calibrate import COMPETENT_AR, competent
 from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
 from minimodel.detectors import DETECTORS, MARGIN, Finding, clearly, detect
-from minimodel.verdict import run_break
+from minimodel.harness.verdict import run_break
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def margin_table(readings: list[Reading]) -> list[str]:
 
 def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int = 1,
                table: bool = False) -> bool:
-    from minimodel.parallel import map_jobs
+    from minimodel.harness.parallel import map_jobs
 
     catalogue = load_catalogue()
     if only:
@@ -170,11 +170,11 @@ def _seed_text(seeds: list[int]) -> str:
 def notebooks_current(echo=print) -> bool:
     """The generated notebooks match breaks/ and the template (and none belongs to a removed break)."""
     try:
-        from minimodel.notebooks import OUTDATED, outdated
+        from minimodel.notebooks.generate import OUTDATED, outdated
     except ImportError as e:  # nbformat comes with the dev extras
         echo(f"notebooks: not checked ({e}); install the dev extras: pip install -e '.[dev]'")
         return True
-    from minimodel import checkup_notebook
+    from minimodel.notebooks import capstone as checkup_notebook
 
     stale = outdated() + checkup_notebook.outdated()
     if stale:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 from pathlib import Path
 
+from minimodel import settings
 from minimodel.catalogue import Break, Question
-from minimodel.runs import now, write_json
+from minimodel.harness.checkpoints import now, write_json
 
 FORMAT = 1
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -17,10 +17,6 @@ _NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 class PredictionError(ValueError):
     """A bad learner name, bad answers or a damaged prediction file: the message says what to do."""
-
-
-def learners_root() -> Path:
-    return Path(os.environ.get("MINIMODEL_LEARNERS", "learners"))
 
 
 def check_learner(name: str) -> str:
@@ -39,7 +35,7 @@ def check_learner(name: str) -> str:
 
 
 def learner_folder(learner: str, root: Path | None = None) -> Path:
-    return (root if root is not None else learners_root()) / check_learner(learner)
+    return (root if root is not None else settings.learners_root()) / check_learner(learner)
 
 
 def prediction_path(learner: str, brk: Break, root: Path | None = None) -> Path:

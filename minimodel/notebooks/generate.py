@@ -2,23 +2,18 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import nbformat
 
 from minimodel import lab
 from minimodel.catalogue import Break, load_catalogue
-from minimodel.notebook_template import CELLS, INTRO, SOLUTION_INTRO
+from minimodel.notebooks.template import CELLS, INTRO, SOLUTION_INTRO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, solutions/, breaks/
 OUTDATED = "notebooks are outdated, run `just notebooks`"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-OTHER_GENERATORS = {"checkup.ipynb": "minimodel.checkup_notebook"}  # notebooks/ files no break owns
-
-
-def _slug(brk: Break) -> str:
-    return brk.module.rsplit(".", 1)[-1]  # breaks.b02_no_mask -> b02_no_mask
+OTHER_GENERATORS = {"checkup.ipynb": "minimodel.notebooks.capstone"}  # notebooks/ files no break owns
 
 
 def _fix_cell(brk: Break, solved: bool) -> str:
@@ -84,7 +79,7 @@ def expected(root: Path = ROOT, catalogue: list[Break] | None = None) -> dict[Pa
     """Every generated file and its exact content."""
     files = {}
     for brk in load_catalogue() if catalogue is None else catalogue:
-        slug = _slug(brk)
+        slug = brk.slug
         files[root / "notebooks" / f"{slug}.ipynb"] = render(build(brk))
         files[root / "solutions" / slug / "solution.ipynb"] = render(build(brk, solved=True))
         files[root / "solutions" / slug / "fix.py"] = fix_module(brk)
@@ -132,15 +127,3 @@ def write_all(root: Path = ROOT, catalogue: list[Break] | None = None, echo=prin
     echo(f"{len(want)} files for {len(want) // 3} breaks; {changed} changed")
     return changed
 
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--check"]:
-        problems = outdated()
-        for p in problems:
-            print(f"  - {p}")
-        if problems:
-            print(f"error: {OUTDATED}", file=sys.stderr)
-            sys.exit(1)
-        print("notebooks are current")
-    else:
-        write_all()

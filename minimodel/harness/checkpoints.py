@@ -19,10 +19,6 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, truncated or not ours."""
 
 
-def runs_root() -> Path:
-    return Path(os.environ.get("MINIMODEL_RUNS", "runs"))
-
-
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -2,26 +2,21 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from minimodel import settings
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding
-from minimodel.runs import now, versions, write_json
+from minimodel.harness.checkpoints import now, versions, write_json
 
 
 class AnswerKeyError(ValueError):
     """A missing or damaged answer key: the message says which command rebuilds it."""
 
 
-def solutions_root() -> Path:
-    return Path(os.environ.get("MINIMODEL_SOLUTIONS", "solutions"))
-
-
 def key_path(brk: Break, root: Path | None = None) -> Path:
     """solutions/<module short name>/answer_key.json, e.g. solutions/b02_no_mask/answer_key.json."""
-    short = brk.module.split(".")[-1] if brk.module else brk.id
-    return (root if root is not None else solutions_root()) / short / "answer_key.json"
+    return (root if root is not None else settings.solutions_root()) / brk.slug / "answer_key.json"
 
 
 def observe(brk: Break, metrics: dict, findings: dict[str, Finding]) -> dict:
@@ -35,8 +30,8 @@ def _rounded(value):
 
 def build_answer_key(brk: Break, seed: int = 0, steps: int | None = None) -> dict:
     """Run the break beside its healthy control and observe every question on that run."""
-    from minimodel.experiments import run_findings
-    from minimodel.verdict import recipe_for, run_break
+    from minimodel.harness.experiments import run_findings
+    from minimodel.harness.verdict import recipe_for, run_break
 
     recipe = recipe_for(brk, steps)
     v = run_break(brk, seed, recipe=recipe)

@@ -7,15 +7,15 @@ from pathlib import Path
 import torch
 
 from minimodel import seams
-from minimodel.catalogue import Break, find_break, load_catalogue
+from minimodel.catalogue import BASELINE, Break, find_break, load_catalogue, valid_tags
 from minimodel.detectors import detect
-from minimodel.predictions import PredictionError, check_learner, in_force_stamp, learner_run_folder, log_run
+from minimodel.classroom.predictions import PredictionError, check_learner, in_force_stamp, learner_run_folder, log_run
 from minimodel.recipes import Recipe, get_recipe
-from minimodel.runner import RunResult
-from minimodel.runs import (CheckpointError, load_checkpoint, now, runs_root, save_checkpoint,
+from minimodel.harness.runner import RunResult
+from minimodel.settings import runs_root
+from minimodel.harness.checkpoints import (CheckpointError, load_checkpoint, now, save_checkpoint,
                             versions, write_json)
 
-BASELINE = "baseline"
 BASELINE_RECIPE = "rows-all"  # the recipe the first break runs on, so the two compare directly
 # the health checks that mean something for any run, healthy or not, whatever its task and mask
 # (not ar_collapse: past its stop token a one-example-per-row model was never trained, and a healthy
@@ -26,10 +26,6 @@ GENERAL_DETECTORS = ["loss_below_floor", "future_attention", "leak_test", "rows_
 
 class UsageError(ValueError):
     """Bad input from the command line: the message says what to do instead."""
-
-
-def valid_tags(catalogue: list[Break]) -> list[str]:
-    return [BASELINE] + [b.tag for b in catalogue]
 
 
 def break_for_tag(tag: str, catalogue: list[Break]) -> Break | None:
@@ -95,7 +91,7 @@ def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: s
 
     For a learner the run goes to learners/<name>/runs/<tag>/ and records the prediction in force."""
     from minimodel.plots import loss_figure, save
-    from minimodel.verdict import healthy_control, recipe_for, run_break
+    from minimodel.harness.verdict import healthy_control, recipe_for, run_break
 
     catalogue = load_catalogue()
     brk = break_for_tag(tag, catalogue)

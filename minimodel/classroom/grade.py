@@ -9,12 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from minimodel.answer_key import AnswerKeyError, load_answer_key
-from minimodel.catalogue import Break, Question, load_catalogue
+from minimodel.harness.answer_keys import AnswerKeyError, load_answer_key
+from minimodel.catalogue import BASELINE, Break, Question, load_catalogue
 from minimodel.detectors import Finding, detect
-from minimodel.experiments import BASELINE
-from minimodel.predictions import PredictionError, check_learner, digest, read_file
-from minimodel.runs import _atomic, now
+from minimodel.classroom.predictions import PredictionError, check_learner, digest, read_file
+from minimodel.harness.checkpoints import _atomic, now
 
 COLUMNS = ["learner", "break", "question", "kind", "predicted", "observed", "tolerance", "score", "max_score",
            "graded_against", "revision_graded", "revisions", "sealed_at", "first_run_at", "sealed_before_run",

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import torch
 
-from minimodel import control_cache, seams
+from minimodel import seams, settings
+from minimodel.harness import control_cache
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding, detect
 from minimodel.recipes import Recipe, get_recipe
-from minimodel.runner import RunResult, execute, remeasure
+from minimodel.harness.runner import RunResult, execute, remeasure
 
 _controls: dict[tuple[Recipe, int, int], RunResult] = {}  # healthy runs, reused within a process
 
@@ -22,7 +23,7 @@ def recipe_for(brk: Break, steps: int | None = None) -> Recipe:
 def healthy_control(recipe: Recipe, seed: int, progress: bool = False, note=print) -> RunResult:
     """The same task, preset, seed and steps with every seam healthy.
 
-    Cached in the process, and on disk in the user's cache folder (`minimodel.control_cache`):
+    Cached in the process, and on disk in the user's cache folder (`minimodel.harness.control_cache`):
     the same recipe, seed, thread count and library give the same numbers, so a second break on
     the same recipe, or the same break again, trains only its own run.
     """
@@ -83,9 +84,9 @@ def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult],
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from minimodel.parallel import default_jobs, init_worker
+    from minimodel.harness.parallel import init_worker
 
-    if _control_is_ready(recipe, seed) or default_jobs() < 2:
+    if _control_is_ready(recipe, seed) or settings.jobs() < 2:
         healthy_control(recipe, seed, progress, note)
         return train_own()
     note("healthy control: training side by side in a second process")

@@ -20,8 +20,6 @@ def _recall(prompt: str):
 
 
 BREAK = Break(
-    id="memorise-sentence",
-    tag="broken-memorise",
     title="Sanity check: can a one-layer model memorise one sentence?",
     phase="sanity check",
     replaces={"mask_special_targets": mask_special_targets},
