@@ -44,8 +44,9 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         learner: str = typer.Option(None, help="run for this learner: learners/<name>/runs/<tag>/, "
                                     "recording the learner's sealed prediction")) -> None:
     """Run a named experiment: `exp 17-train-mini --tag broken-no-mask`, `exp report-target-masking`."""
-    from minimodel.harness.experiments import EXPERIMENTS, UsageError
+    from minimodel.classroom.learner_runs import run_folder
     from minimodel.harness.checkpoints import CheckpointError
+    from minimodel.harness.experiments import EXPERIMENTS, UsageError, sample
 
     if name not in [*EXPERIMENTS, REPORT]:
         fail(f"unknown experiment {name!r}; experiments are: {', '.join([*EXPERIMENTS, REPORT])}")
@@ -60,7 +61,8 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         elif name == "17-train-mini":
             _train(tag, steps, seed, recipe, learner)
         else:
-            EXPERIMENTS[name](tag, n=n, prompt=prompt, echo=typer.echo, learner=learner)
+            hint = f"just exp 17-train-mini --tag {tag}" + (f" --learner {learner}" if learner else "")
+            sample(tag, n=n, prompt=prompt, echo=typer.echo, folder=run_folder(tag, learner), retrain_hint=hint)
     except (UsageError, CheckpointError) as e:
         fail(str(e))
     except ValueError as e:  # bad recipe name, prompt outside the vocabulary, ...
@@ -76,11 +78,15 @@ def _report(seeds: str, steps: int) -> None:
 
 
 def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: str | None = None) -> None:
-    from minimodel.harness.experiments import run_folder, train_mini
+    from minimodel.classroom.learner_runs import run_folder, train_for_learner
+    from minimodel.harness.experiments import train_mini
 
     folder = run_folder(tag, learner)
     try:
-        manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo, learner=learner).manifest
+        if learner is None:
+            manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo).manifest
+        else:
+            manifest = train_for_learner(tag, steps, seed, recipe, echo=typer.echo, learner=learner).manifest
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: the previous checkpoint and manifest in {folder}/ are "
                    "intact; interrupted.json marks this attempt", err=True)
@@ -97,18 +103,14 @@ def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: 
 
 
 def verdict_lines(manifest: dict) -> str:
-    """The short verdict: each detector, this run beside the healthy control."""
-    control = {f["name"]: f for f in (manifest["control"] or {}).get("findings", [])}
-    head = f"{'detector':<22} {manifest['tag']:>24}" + (f" {'healthy control':>18}" if control else "")
-    rows = [head]
-    def cell(x: dict) -> str:
-        return ("n/a" if x["value"] is None else f"{x['value']:.3g}") + (" FIRED" if x["fired"] else " quiet")
+    """The short verdict: each detector, this run beside the healthy control, then the headline numbers."""
+    from minimodel.catalogue import find_break
+    from minimodel.detectors import Finding
+    from minimodel.harness.findings import findings_table
 
-    for f in manifest["findings"]:
-        row = f"{f['name']:<22} {cell(f):>24}"
-        if f["name"] in control:
-            row += f" {cell(control[f['name']]):>18}"
-        rows.append(row + f"   (threshold {f['threshold']:g})")
+    brk = find_break(manifest["breaks"][0]) if manifest["breaks"] else None
+    control = [Finding(**f) for f in manifest["control"]["findings"]] if manifest["control"] else None
+    rows = [findings_table(brk, [Finding(**f) for f in manifest["findings"]], control, manifest["tag"]).text()]
     m = manifest["metrics"]
     rows.append("")
     rows.append(f"held-out loss {m['tf']['loss']:.3f} (entropy floor {m['entropy_floor']:.3f}), "
@@ -209,7 +211,8 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
                                         "you are asked each question")) -> None:
     """Seal your prediction for a break before you run it (saved in learners/<name>/<tag>.prediction.json)."""
     from minimodel.catalogue import find_break
-    from minimodel.classroom.predictions import PredictionError, check_learner, current, prediction_path, seal
+    from minimodel.classroom.learners import LearnerError, check_learner, prediction_path
+    from minimodel.classroom.predictions import current, seal
 
     try:
         b = find_break(name)
@@ -217,7 +220,7 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
         before = current(learner, b)
         given = _answers_from_file(answers) if answers else _ask(b)
         version = seal(learner, b, given)
-    except (LookupError, PredictionError) as e:
+    except (LookupError, LearnerError) as e:
         fail(str(e))
     path = prediction_path(learner, b)
     if before is not None and version["digest"] == before["digest"]:
@@ -291,7 +294,8 @@ def grade(folder: str = typer.Argument(..., help="the learners folder, e.g. lear
     """Grade every learner x break x question: gradebook.csv and report.md."""
     from pathlib import Path
 
-    from minimodel.classroom.grade import GradeError, grade as grade_all, write_outputs
+    from minimodel.classroom.grade import GradeError, grade as grade_all
+    from minimodel.classroom.gradebook import write_outputs
 
     only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
     try:

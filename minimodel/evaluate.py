@@ -52,7 +52,7 @@ def prompt_prefix(task: Task, batching: str) -> list[int]:
     return [tok.eos_id] if batching == "packed" else [tok.bos_id]
 
 
-def _split(task: Task, ex: Example, prefix: list[int]) -> tuple[list[int], list[int]]:
+def prompt_and_answer(task: Task, ex: Example, prefix: list[int]) -> tuple[list[int], list[int]]:
     """An example as (prompt tokens up to the answer, answer tokens including the stop)."""
     ids, n_answer = encode_example(task, ex)
     return prefix + ids[:-n_answer], ids[-n_answer:]
@@ -68,7 +68,7 @@ def _by_length(seqs: list[list[int]]) -> dict[int, list[int]]:
 @torch.no_grad()
 def tf_answers(model, task: Task, examples: list[Example], prefix: list[int]) -> list[list[int]]:
     """One forward pass over prompt + answer + stop: the argmax at every answer position."""
-    pairs = [_split(task, ex, prefix) for ex in examples]
+    pairs = [prompt_and_answer(task, ex, prefix) for ex in examples]
     full = [p + a for p, a in pairs]
     out: list[list[int]] = [[] for _ in examples]
     for _, idxs in _by_length(full).items():
@@ -93,7 +93,7 @@ def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]
     preds = tf_answers(model, task, examples, prefix)
     by_len: dict[int, list[bool]] = defaultdict(list)
     for p, ex in zip(preds, examples):
-        by_len[len(ex.answer)].append(p == _split(task, ex, prefix)[1])
+        by_len[len(ex.answer)].append(p == prompt_and_answer(task, ex, prefix)[1])
     overall = sum(sum(v) for v in by_len.values()) / len(examples)
     return overall, {n: sum(v) / len(v) for n, v in sorted(by_len.items())}
 
@@ -109,7 +109,7 @@ def ambiguous_prompt_share(task: Task, examples: list[Example]) -> float:
         ids = encode_example(task, ex)[0]
         for t in range(1, len(ids)):
             following[tuple(ids[:t])].add(ids[t])
-    prompts = [tuple(_split(task, ex, [])[0]) for ex in examples]
+    prompts = [tuple(prompt_and_answer(task, ex, [])[0]) for ex in examples]
     return sum(len(following[p]) > 1 for p in prompts) / len(prompts)
 
 
@@ -121,7 +121,7 @@ def first_token_agreement(model, task: Task, examples: list[Example], prefix: li
     the wrong logits.
     """
     forward = [p[:1] for p in tf_answers(model, task, examples, prefix)]
-    generated = generate(model, [_split(task, ex, prefix)[0] for ex in examples], 1, task.tokenizer.eos_id)
+    generated = generate(model, [prompt_and_answer(task, ex, prefix)[0] for ex in examples], 1, task.tokenizer.eos_id)
     return sum(f == g for f, g in zip(forward, generated)) / len(examples)
 
 
@@ -154,7 +154,7 @@ def continue_text(model, task: Task, text: str, prefix: list[int], max_new_token
 def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_samples: int) -> dict:
     """Greedy generation from each prompt; exact when the answer and its stop token come out."""
     tok = task.tokenizer
-    pairs = [_split(task, ex, prefix) for ex in examples]
+    pairs = [prompt_and_answer(task, ex, prefix) for ex in examples]
     budget = seams.generation_budget(task.longest_answer)
     conts = generate(model, [p for p, _ in pairs], budget, tok.eos_id)
     exact = [c == a for c, (_, a) in zip(conts, pairs)]
@@ -190,7 +190,7 @@ def ends_in_loop(tokens: list[int], tail: int = 12, max_period: int = 3) -> bool
 
 def free_run(model, task: Task, examples: list[Example], prefix: list[int], n_tokens: int = 24) -> dict:
     """Generate past every stop token: does the model keep producing the task, or fall into a loop?"""
-    prompts = [_split(task, ex, prefix)[0] for ex in examples]
+    prompts = [prompt_and_answer(task, ex, prefix)[0] for ex in examples]
     conts = generate(model, prompts, n_tokens, eos_id=-1)  # -1: never stop early
     tok = task.tokenizer
     return {"loop_share": sum(ends_in_loop(c) for c in conts) / len(conts),

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from minimodel.detectors import DETECTORS, detect
-from minimodel.harness.experiments import GENERAL_DETECTORS
+from minimodel.harness.findings import GENERAL_DETECTORS
 from minimodel.metrics import AREval, FreeRun, Metrics, RecallProbe, Sample, TFLosses, training_facts
 from minimodel.recipes import get_recipe
 from minimodel.harness.runner import execute

@@ -11,6 +11,7 @@ from minimodel.harness import control_cache
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding, detect
 from minimodel.recipes import Recipe, get_recipe
+from minimodel.harness.findings import Table, findings_table
 from minimodel.harness.runner import RunResult, execute, remeasure
 
 _controls: dict[tuple[Recipe, int, int], RunResult] = {}  # healthy runs, reused within a process
@@ -115,16 +116,10 @@ class Verdict:
     def fired(self) -> list[str]:
         return [f.name for f in self.findings if f.fired]
 
-    def table(self) -> str:
-        """Findings side by side: this run against the healthy control."""
+    def table(self) -> Table:
+        """The break's detectors side by side: this run against the healthy control."""
         label = "with your fix" if self.fix_applied else self.brk.tag
-        rows = [f"{'detector':<22} {label:>18} {'healthy control':>18}  threshold"]
-        for f, c in zip(self.findings, self.control_findings):
-            def cell(x: Finding) -> str:
-                v = "n/a" if x.value is None else f"{x.value:.4g}"
-                return f"{v} {'FIRED' if x.fired else 'quiet'}"
-            rows.append(f"{f.name:<22} {cell(f):>18} {cell(c):>18}  {f.threshold:g}")
-        return "\n".join(rows)
+        return findings_table(self.brk, self.findings, self.control_findings, label)
 
 
 def fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
-from minimodel import lab
 from minimodel.catalogue import Break, load_catalogue
+from minimodel.catalogue.sources import fix_imports, healthy_source, stub_imports, stub_source
 from minimodel.notebooks.template import CELLS, INTRO, SOLUTION_INTRO
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, solutions/, breaks/
@@ -18,9 +18,9 @@ OTHER_GENERATORS = {"checkup.ipynb": "minimodel.notebooks.capstone"}  # notebook
 
 def _fix_cell(brk: Break, solved: bool) -> str:
     names = list(brk.replaces)
-    lines = lab.fix_imports(names)
+    lines = fix_imports(names) if solved else stub_imports(names)
     head = ("\n".join(lines) + "\n\n\n") if lines else ""
-    bodies = [lab.healthy_source(n) if solved else lab.stub_source(n) for n in names]
+    bodies = [healthy_source(n) if solved else stub_source(n) for n in names]
     code = head + "\n\n".join(bodies)
     arg = names[0] if len(names) == 1 else "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
     check = f"report = lab.verify_fix(TAG, {arg})" + ("\nassert report.fixed, report.message" if solved else "")
@@ -31,8 +31,7 @@ def _fix_intro(brk: Break) -> str:
     names = list(brk.replaces)
     which = (f"the seam `{names[0]}`" if len(names) == 1
              else "the seams " + ", ".join(f"`{n}`" for n in names))
-    expect = lab.expectation(brk)
-    goal = ("keeps the detectors quiet, as the healthy code does" if expect == "no-effect"
+    goal = ("keeps the detectors quiet, as the healthy code does" if brk.expect == "no-effect"
             else "removes the symptom")
     return (f"Write {which}: the function(s) with the same signature as the broken code, so that "
             f"training {goal}. Replace the `raise NotImplementedError` line with your code.\n\n"
@@ -47,7 +46,7 @@ SOLUTION_FIX = ("The fix, written out. `verify_fix` trains again with it plugged
 def build(brk: Break, solved: bool = False) -> nbformat.NotebookNode:
     """The notebook for one break (the learner's, or the solution with the fix filled in)."""
     values = {"title": brk.title, "tag": brk.tag, "phase": brk.phase, "module": brk.module,
-              "intro": SOLUTION_INTRO if solved else INTRO.get(lab.expectation(brk), INTRO["symptom"]),
+              "intro": SOLUTION_INTRO if solved else INTRO[brk.expect],
               "fix_intro": SOLUTION_FIX if solved else _fix_intro(brk),
               "fix_source": _fix_cell(brk, solved)}
     cells = []
@@ -68,9 +67,9 @@ def render(nb: nbformat.NotebookNode) -> str:
 def fix_module(brk: Break) -> str:
     """solutions/<break>/fix.py: the fix as an importable module (FIX maps seam name -> function)."""
     names = list(brk.replaces)
-    lines = lab.fix_imports(names)
+    lines = fix_imports(names)
     head = f'"""The fix for {brk.tag}: the healthy code of {", ".join(names)}."""\n'
-    body = "\n\n".join(lab.healthy_source(n) for n in names)
+    body = "\n\n".join(healthy_source(n) for n in names)
     table = "FIX = {" + ", ".join(f'"{n}": {n}' for n in names) + "}\n"
     return head + ("\n".join(lines) + "\n") + "\n\n" + body + "\n\n" + table
 
