@@ -1,16 +1,12 @@
 """Break: PAD and PAUSE targets stay in the loss of a padded, one-example-per-row batch."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Question, Symptom, questions
 
 
 def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
     """Targets that are PAD, PAUSE or BOS carry no meaning: give them the ignore index."""
     return targets  # BUG: labels = input_ids, and padding is never set to the ignore index
-
-
-def _loss_vs_control(m: dict, f: dict) -> str:
-    return "much lower" if f["loss_reads_lower"].fired else "about the same or higher"
 
 
 BREAK = Break(
@@ -19,15 +15,13 @@ BREAK = Break(
     replaces={"mask_special_targets": mask_special_targets},
     recipe="padded-rows",
     questions=(
-        Question("loss_vs_control", "Compared with a run that masks padding, will the reported loss be "
-                 "much lower, or about the same or higher?",
-                 options=("much lower", "about the same or higher"), observe=_loss_vs_control,
-                 default="about the same or higher"),
+        questions.detector_fired("loss_vs_control", "Compared with a run that masks padding, will the reported loss "
+                                 "be much lower, or about the same or higher?", "loss_reads_lower",
+                                 "much lower", "about the same or higher", default="about the same or higher"),
         Question("special_share", "What percentage of the supervised targets will be PAD or PAUSE?",
                  tolerance=10, observe=lambda m, f: 100 * m["special_target_share"], default=10),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=20, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: what is the reported loss made of?"),
+        questions.ar_exact_match(tolerance=20, default=50),
+        questions.explain("In a sentence or two: what is the reported loss made of?"),
     ),
     symptoms=(Symptom("special_targets"), Symptom("loss_reads_lower")),
     hints=(

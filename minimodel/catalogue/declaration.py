@@ -8,8 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from minimodel import seams
-from minimodel.detectors import DETECTORS
+from minimodel.detectors import DETECTORS, Finding
+from minimodel.metrics import Metrics
 from minimodel.recipes import RECIPES
+
+Findings = dict[str, Finding]  # a run's findings by detector name, as a question's observe reads them
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ class Question:
     text: str
     options: tuple[str, ...] = ()
     tolerance: float | None = None  # a numeric answer within this distance of the observation scores
-    observe: Callable[[dict, dict], str | float] | None = None  # (metrics, findings by name) -> answer
+    observe: Callable[[Metrics, Findings], str | float] | None = None  # (metrics, findings by name) -> answer
     default: str | float = ""  # used when a notebook runs headless and nobody answers
 
     @property
