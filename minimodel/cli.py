@@ -178,6 +178,22 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
 
 
 @app.command()
+def new(slug: str = typer.Argument(..., help="the break's name: lower-case words joined by '-', e.g. averaged-padding"),
+        seam: str = typer.Option(None, help="the seam it breaks: its healthy code is copied in for you to break"),
+        recipe: str = typer.Option("rows-answer", help="the recipe it runs on (see minimodel/recipes.py)")) -> None:
+    """Scaffold a new break: breaks/bNN_<slug>.py with every field to fill in and the common questions."""
+    from minimodel.catalogue.scaffold import ScaffoldError, new_break, next_steps
+
+    try:
+        path = new_break(slug, seam, recipe)
+    except ScaffoldError as e:
+        fail(str(e))
+    typer.echo(f"wrote {path} (the break broken-{slug}); next:")
+    for i, step in enumerate(next_steps(f"broken-{slug}"), 1):
+        typer.echo(f"  {i}. {step}")
+
+
+@app.command()
 def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe names (default: every recipe a "
                                           "break uses)"),
               seeds: str = typer.Option("0-9", help="a range 0-9, a list 0,2,5, or both"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -114,6 +115,11 @@ def metadata_problems(b: Break) -> list[str]:
     p = []
     if not MODULE_NAME.fullmatch(b.module):
         p.append(f"module {b.module!r} must be breaks.bNN_<slug> (lower case, digits and '_')")
+    else:
+        todo = [i for i, line in enumerate(inspect.getsource(sys.modules[b.module]).splitlines(), 1) if "TODO" in line]
+        if todo:
+            p.append(f"breaks/{b.slug}.py still has TODO placeholders from `just new` (lines "
+                     f"{', '.join(map(str, todo))})")
     for name in ("title", "phase", "cause", "why", "seen_in"):
         if not getattr(b, name).strip():
             p.append(f"{name} is empty")
