@@ -162,8 +162,10 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
 @app.command()
 def check(seeds: str = typer.Option("0", help="seeds for the break contract: a range 0-9, a list 0,2,5, or both"),
           only: str = typer.Option(None, help="check one break (tag or id)"),
-          jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
-    """The catalogue checker: metadata, and each break's contract with a margin (fires broken, quiet fixed)."""
+          jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)"),
+          drift: bool = typer.Option(False, "--drift", help="no training: metadata, notebooks, answer keys and "
+                                     "README rows only (seconds)")) -> None:
+    """The catalogue checker: metadata, each break's contract with a margin (fires broken, quiet fixed), and drift."""
     from minimodel import settings
     from minimodel.harness.checker import run_checks
     from minimodel.harness.parallel import parse_seeds
@@ -173,7 +175,7 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
     except ValueError as e:
         fail(str(e))
     _threads()
-    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True)
+    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True, contract=not drift)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -93,6 +93,11 @@ def test_a_new_break_is_one_file_and_passes_its_contract(tmp_path):
     after = _files(repo)
     assert {f for f in after.keys() | before.keys() if after.get(f) != before.get(f)} == \
         {"breaks/b18_averaged_padding.py"}  # the only file written
+    drift = _python(repo, "-m", "minimodel.cli", "check", "--drift", "--only", "broken-averaged-padding")
+    assert drift.returncode == 1 and "broken-averaged-padding      ok" in drift.stdout  # complete, but not done:
+    for step in ("notebooks/b18_averaged_padding.ipynb is missing", "just answer-keys --only broken-averaged-padding",
+                 "no catalogue row for broken-averaged-padding"):
+        assert step in drift.stdout, drift.stdout
     checked = _python(repo, "-c", CONTRACT)
     assert checked.returncode == 0, checked.stderr[-2000:]
     result = json.loads(checked.stdout.strip().splitlines()[-1])
