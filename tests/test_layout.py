@@ -4,9 +4,11 @@ import ast
 import importlib.util
 from pathlib import Path
 
+from minimodel.catalogue.scaffold import next_steps
 from minimodel.harness.control_cache import TRAINING_CODE
 
-PACKAGE = Path(__file__).resolve().parents[1] / "minimodel"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "minimodel"
 CORE = {"model", "seams", "probes", "tokenizer", "tasks", "data", "train", "evaluate", "metrics", "detectors", "plots",
         "recipes"}
 FRONT_DOORS = {"minimodel.lab", "minimodel.cli", "minimodel.checkup.cli"}  # they may import anything
@@ -86,3 +88,27 @@ def test_the_control_cache_digests_every_module_that_trains_or_measures():
         todo += [t for t, _ in _imports(module) if t in MODULES and t not in seen and t != "minimodel"]
     assert set(TRAINING_CODE) == seen - {"minimodel.recipes"}
     assert all(importlib.util.find_spec(name) is not None for name in TRAINING_CODE)
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_the_readme_layout_names_every_module_and_folder():
+    layout = _readme_section("Layout")
+    block = layout[layout.index("```"):]
+    missing = [m for m, p in MODULES.items() if p.name != "__init__.py" and p.name not in block]
+    folders = [d for d in PACKAGE.iterdir() if (d / "__init__.py").exists()]
+    folders += [ROOT / name for name in ("breaks", "bench", "notebooks", "solutions", "tests", "tools")]
+    missing += [f"{d.name}/" for d in folders if f"{d.name}/" not in block]
+    assert missing == []
+    named = {w.strip("(),`") for w in block.split() if w.strip("(),`").endswith(".py") and "<" not in w}
+    assert not [n for n in named if not list(ROOT.glob(f"**/{n}"))], "the layout names a file the tree lacks"
+
+
+def test_the_readme_adding_a_break_lists_what_just_new_prints():
+    section = _readme_section("Adding a break")
+    for step in next_steps("broken-SLUG")[1:5]:
+        assert step.split("#")[0].strip() in section, step
