@@ -1,4 +1,4 @@
-"""The `minimodel` command line (typer): exp, breaks list/show, check, predict, grade. torch loads lazily."""
+"""The `minimodel` command line (typer): exp, breaks, new, check, calibrate, predict, grade, answer-keys, checkup."""
 from __future__ import annotations
 
 import sys

@@ -53,11 +53,11 @@ def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], la
                      head: int | None = None):
     """Heatmaps of each named run side by side: one per layer (rows) and head (columns), queries down,
     keys across, tokens on both axes. The colour scale is fixed to 0..1 so runs compare square by square."""
-    first, labels = next(iter(panels.values()))
+    first, _ = next(iter(panels.values()))
     layers = range(len(first)) if layer is None else [layer]
     heads = range(first[0].shape[1]) if head is None else [head]
-    T = len(labels)
-    cell = min(0.9 + 0.17 * T, 8.0 / len(heads))  # at most ~18 inches wide: pick one head to zoom in
+    longest = max(len(labels) for _, labels in panels.values())  # a break may change the example's tokens
+    cell = min(0.9 + 0.17 * longest, 8.0 / len(heads))  # at most ~18 inches wide: pick one head to zoom in
     fig = plt.figure(figsize=(len(panels) * cell * len(heads) + 1.2, cell * len(layers) + 0.8), layout="constrained")
     image, axes = None, None
     for sub, (title, (weights, labels)) in zip(fig.subfigures(1, len(panels), squeeze=False)[0], panels.items()):
@@ -66,8 +66,8 @@ def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], la
             for c, hi in enumerate(heads):
                 ax = axes[r][c]
                 image = ax.imshow(weights[li][0, hi].numpy(), vmin=0.0, vmax=1.0, cmap="viridis")
-                ax.set_xticks(range(T), labels, fontsize=6, rotation=90)
-                ax.set_yticks(range(T), labels, fontsize=6)
+                ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=90)
+                ax.set_yticks(range(len(labels)), labels, fontsize=6)
                 ax.set_title(f"layer {li} head {hi}", fontsize=7)
                 if r == len(layers) - 1:
                     ax.set_xlabel("key (attended to)", fontsize=7)

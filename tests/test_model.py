@@ -111,3 +111,17 @@ def test_a_replaced_loss_seam_reaches_training_and_evaluation():
     share = (targets != IGNORE_INDEX).float().mean().item()
     assert abs(diluted.item() - share * healthy.item()) < 1e-5
     assert abs(diluted_eval - share * healthy_eval) < 1e-5 and abs(healthy_eval - healthy.item()) < 1e-5
+
+
+def test_attention_panels_of_different_lengths_side_by_side():
+    """A break may change the example itself (no separator): its panel and the control's differ in length."""
+    from minimodel.plots import attention_figure
+
+    model = _model(n_layer=1)
+    panels = {}
+    for name, T in (("broken", 6), ("healthy control", 7)):
+        with record_attention(model) as weights:
+            model(torch.randint(16, (1, T)))
+        panels[name] = (weights, [str(i) for i in range(T)])
+    fig = attention_figure(panels)
+    assert len(fig.axes) == 2 * 4 + 1  # one layer x four heads per run, and the colour bar
