@@ -1,80 +1,106 @@
-# minimodel break lab: `just --list` shows every recipe.
+# minimodel break lab: `just` or `just --list` shows every recipe.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-venv := ".venv"
-bin := venv + "/bin"
+# every recipe runs this Python: the project's .venv when it exists, else the active environment's (conda, a venv)
+python := if path_exists(justfile_directory() / ".venv/bin/python") == "true" { justfile_directory() / ".venv/bin/python" } else { "python" }
+where := if python == "python" { "python from the active environment, no .venv here" } else { ".venv/bin/python" }
+
+# the recipes, headed by the Python they run
+[private]
+default:
+    @{{just_executable()}} --justfile {{justfile()}} --list --unsorted --list-heading "Recipes (they run {{where}}):"$'\n'
+
+# a clear error when that Python cannot run the lab
+[private]
+ready:
+    @{{python}} -c 'import minimodel' 2>/dev/null || { echo "error: {{where}} cannot import minimodel; run: just setup," \
+        "or install the lab into your environment: pip install -c constraints.txt -e '.[dev]'" >&2; exit 1; }
+
+# which Python the recipes run: .venv/bin/python when .venv exists, else the active environment's
+env: ready
+    @echo "recipes run {{where}}: $({{python}} -c 'import sys; print(sys.executable)')"
 
 # create .venv and install the lab (torch held to the CPU wheel by constraints.txt)
 setup:
-    @test -x {{bin}}/python || python3.11 -m venv {{venv}}
-    @{{bin}}/pip install -q -c constraints.txt -e ".[dev]"
+    @test -x .venv/bin/python || python3.11 -m venv .venv
+    @.venv/bin/pip install -q -c constraints.txt -e ".[dev]"
 
 # run an experiment: just exp 17-train-mini --tag broken-no-mask [--steps N] [--seed S]
 [no-exit-message]
-exp NAME *ARGS:
-    @{{bin}}/minimodel exp {{NAME}} {{ARGS}}
+exp NAME *ARGS: ready
+    @{{python}} -m minimodel.cli exp {{NAME}} {{ARGS}}
 
 # the catalogue: just breaks list | just breaks show broken-no-mask
 [no-exit-message]
-breaks *ARGS:
-    @{{bin}}/minimodel breaks {{ARGS}}
+breaks *ARGS: ready
+    @{{python}} -m minimodel.cli breaks {{ARGS}}
 
-# (--seeds 0-9 prints each detector's worst seed; MINIMODEL_THREADS=1 runs 2 seeds at a time)
-# every break: metadata, notebooks current, symptom fires broken and is quiet fixed, with a margin
+# scaffold a new break: just new SLUG [--seam NAME] [--recipe NAME] writes breaks/bNN_<slug>.py
 [no-exit-message]
-check *ARGS:
-    @{{bin}}/minimodel check {{ARGS}}
+new SLUG *ARGS: ready
+    @{{python}} -m minimodel.cli new {{SLUG}} {{ARGS}}
+
+# (--drift: no training, seconds; --seeds 0-9 prints each detector's worst seed; MINIMODEL_THREADS=1 runs 2 at a time)
+# every break: metadata, symptom fires broken and is quiet fixed with a margin; notebooks, answer keys, README current
+[no-exit-message]
+check *ARGS: ready
+    @{{python}} -m minimodel.cli check {{ARGS}}
 
 # per recipe: steps for the healthy control to learn its task, and its final exact match, over seeds 0-9
 [no-exit-message]
-calibrate *ARGS:
-    @{{bin}}/minimodel calibrate {{ARGS}}
+calibrate *ARGS: ready
+    @{{python}} -m minimodel.cli calibrate {{ARGS}}
+
+# ruff over the whole tree (the configuration is in pyproject.toml)
+lint: ready
+    @{{python}} -m ruff check .
 
 # (two pytest workers of one thread each; the healthy controls they train are cached for the notebooks)
-# unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
-test *ARGS:
+# lint, unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
+test *ARGS: ready
+    @{{just_executable()}} --justfile {{justfile()}} lint
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && export MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" && \
-        MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{bin}}/python -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \
+        MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{python}} -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \
         if [ -z "{{ARGS}}" ]; then {{just_executable()}} --justfile {{justfile()}} nbval; fi
 
 # every learner and solution notebook executed headless (nbval, 2 kernels of 1 thread, runs in a temp folder)
-nbval *ARGS:
+nbval *ARGS: ready
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && \
         MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 MINIMODEL_HEADLESS=1 MINIMODEL_RUNS="$tmp/runs" \
         MINIMODEL_LEARNERS="$tmp/learners" MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" \
-        {{bin}}/python -m pytest --nbval-lax --nbval-current-env -n ${NBVAL_WORKERS:-2} --dist loadfile \
+        {{python}} -m pytest --nbval-lax --nbval-current-env -n ${NBVAL_WORKERS:-2} --dist loadfile \
         -p no:cacheprovider notebooks solutions {{ARGS}}
 
-# regenerate every learner and solution notebook from breaks/ and the one template
-notebooks:
-    @{{bin}}/python -m minimodel.notebooks && {{bin}}/python -m minimodel.checkup_notebook
+# regenerate every learner and solution notebook (and the capstone) from breaks/ and the one template
+notebooks: ready
+    @{{python}} -m minimodel.notebooks
 
 # JupyterLab on notebooks/, loopback only, no browser (--allow-root when run as root)
-lab:
+lab: ready
     @root=""; if [ "$(id -u)" = 0 ]; then root="--allow-root"; fi; \
-        {{bin}}/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $root
+        {{python}} -m jupyterlab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $root
 
 # throughput and time-to-verdict table (figures, not a test)
 [no-exit-message]
-bench:
-    @{{bin}}/python bench/bench.py
+bench: ready
+    @{{python}} -m bench.bench
 
 # seal a prediction before running a break: just predict broken-no-mask --learner ada [--answers FILE]
 [no-exit-message]
-predict BREAK *ARGS:
-    @{{bin}}/minimodel predict {{BREAK}} {{ARGS}}
+predict BREAK *ARGS: ready
+    @{{python}} -m minimodel.cli predict {{BREAK}} {{ARGS}}
 
 # grade every learner x break x question: just grade learners/ [--out DIR] [--breaks TAGS]
 [no-exit-message]
-grade DIR *ARGS:
-    @{{bin}}/minimodel grade {{DIR}} {{ARGS}}
+grade DIR *ARGS: ready
+    @{{python}} -m minimodel.cli grade {{DIR}} {{ARGS}}
 
 # answer keys for grading learners who have no run: solutions/<bNN_slug>/answer_key.json
 [no-exit-message]
-answer-keys *ARGS:
-    @{{bin}}/minimodel answer-keys {{ARGS}}
+answer-keys *ARGS: ready
+    @{{python}} -m minimodel.cli answer-keys {{ARGS}}
 
 # a real UI check in JupyterLab + headless Chromium (needs Debian's chromium and pip's playwright)
 [no-exit-message]
-ui-check NOTEBOOK="b02_no_mask.ipynb":
-    @{{bin}}/python tools/jupyterlab_ui_check.py {{NOTEBOOK}}
+ui-check NOTEBOOK="b02_no_mask.ipynb": ready
+    @{{python}} tools/jupyterlab_ui_check.py {{NOTEBOOK}}

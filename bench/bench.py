@@ -1,4 +1,4 @@
-"""`just bench`: training throughput at the seed configuration and cold-start time to each verdict."""
+"""`just bench` (python -m bench.bench): training throughput at the seed configuration and time to each verdict."""
 from __future__ import annotations
 
 import os
@@ -11,15 +11,13 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from reference_gpt import ReferenceGPT  # noqa: E402
-
-from minimodel.data import PackedBatches  # noqa: E402
-from minimodel.model import GPT, preset  # noqa: E402
-from minimodel.probes import record_attention  # noqa: E402
-from minimodel.recipes import get_recipe  # noqa: E402
-from minimodel.tasks import make_task  # noqa: E402
-from minimodel.train import make_optimizer  # noqa: E402
+from bench.reference_gpt import ReferenceGPT
+from minimodel.data import PackedBatches
+from minimodel.model import GPT, preset
+from minimodel.probes import record_attention
+from minimodel.recipes import get_recipe
+from minimodel.tasks import make_task
+from minimodel.train import make_optimizer
 
 THREADS = int(os.environ.get("MINIMODEL_THREADS", "2"))  # the throughput comparison: both cores
 
@@ -69,7 +67,7 @@ def time_to_verdict(echo) -> None:
     """Cold: a fresh process and an empty cache (the break and its control both train). Warm: a fresh
     process with the healthy control cached (only the break trains). Again: the break's run cached too."""
     from minimodel.catalogue import load_catalogue
-    from minimodel.parallel import threads
+    from minimodel.settings import threads
 
     echo(f"\ntime to verdict: `minimodel exp 17-train-mini --tag TAG` in a fresh process, "
          f"{threads()} thread(s) per process (MINIMODEL_THREADS)")

@@ -1,4 +1,4 @@
-"""How long a checkup takes on a healthy model (figures, not a test): `python bench/checkup_bench.py`."""
+"""How long a checkup takes on a healthy model (figures, not a test): `python -m bench.checkup_bench`."""
 from __future__ import annotations
 
 import os

@@ -1,7 +1,8 @@
 """Sanity check: a 1-layer model memorises one sentence; the variant leaves its first three targets out."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 from minimodel.seams import IGNORE_INDEX
 
 
@@ -13,15 +14,13 @@ def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch
 
 
 def _recall(prompt: str):
-    def observe(m: dict, _f: dict) -> str:
+    def observe(m: Metrics, _f: Findings) -> str:
         share = next(p["correct_share"] for p in m["recall"] if p["prompt"] == prompt)
         return "exactly" if share == 1 else "not exactly"
     return observe
 
 
 BREAK = Break(
-    id="memorise-sentence",
-    tag="broken-memorise",
     title="Sanity check: can a one-layer model memorise one sentence?",
     phase="sanity check",
     replaces={"mask_special_targets": mask_special_targets},
@@ -36,7 +35,7 @@ BREAK = Break(
                  options=("exactly", "not exactly"), observe=_recall(""), default="exactly"),
         Question("from_prompt", "And from the prompt 'I l': does the rest, 'ove machine learning', come back?",
                  options=("exactly", "not exactly"), observe=_recall("I l"), default="exactly"),
-        Question("explain", "In a sentence or two: what did the model learn, and what could it not learn?"),
+        questions.explain("In a sentence or two: what did the model learn, and what could it not learn?"),
     ),
     symptoms=(Symptom("no_recall_from_start"),),
     checks=(Symptom("not_memorised"), Symptom("no_recall_from_prompt")),

@@ -1,7 +1,8 @@
 """Break: attention gets no causal mask, so every position can read the token it must predict."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def causal_mask(T: int, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -9,14 +10,12 @@ def causal_mask(T: int, device: torch.device | str = "cpu") -> torch.Tensor:
     return torch.ones(T, T, dtype=torch.bool, device=device)  # BUG: no .tril(), the future is visible
 
 
-def _floor_position(m: dict, _f: dict) -> str:
+def _floor_position(m: Metrics, _f: Findings) -> str:
     ratio = m["tf"]["loss"] / m["entropy_floor"]
     return "far below it (under half)" if ratio < 0.5 else "near it" if ratio < 1.3 else "well above it"
 
 
 BREAK = Break(
-    id="no-mask",
-    tag="broken-no-mask",
     title="The loss beats the entropy floor, yet generation produces nonsense",
     phase="visible leaks",
     replaces={"causal_mask": causal_mask},
@@ -26,13 +25,11 @@ BREAK = Break(
                  "floor (the lowest loss any model that only reads the past can reach)?",
                  options=("far below it (under half)", "near it", "well above it"),
                  observe=_floor_position, default="near it"),
-        Question("future_attention", "Does any attention weight land on later tokens (above the diagonal)?",
-                 options=("yes, a visible share", "no, none"),
-                 observe=lambda m, f: "yes, a visible share" if f["future_attention"].fired else "no, none",
-                 default="no, none"),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: what will happen, and why?"),
+        questions.detector_fired("future_attention", "Does any attention weight land on later tokens (above the "
+                                 "diagonal)?", "future_attention", "yes, a visible share", "no, none",
+                                 default="no, none"),
+        questions.ar_exact_match(tolerance=15, default=50),
+        questions.explain("In a sentence or two: what will happen, and why?"),
     ),
     symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test"),
               Symptom("tf_ar_gap")),

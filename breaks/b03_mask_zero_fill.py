@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Question, Symptom, questions
 
 
 def masked_softmax(att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -11,26 +11,19 @@ def masked_softmax(att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return F.softmax(att, dim=-1)  # (B, nh, T, T)
 
 
-def _vs_control(m: dict, f: dict) -> str:
-    return "lower" if f["loss_reads_lower"].fired else "about the same or higher"
-
-
 BREAK = Break(
-    id="mask-zero-fill",
-    tag="broken-mask-zero-fill",
     title="The loss beats a healthy run's, and the attention heatmap is not empty above the diagonal",
     phase="visible leaks",
     replaces={"masked_softmax": masked_softmax},
     recipe="rows-all",
     questions=(
-        Question("vs_control", "Compared with a healthy run of the same recipe and seed, will the held-out "
-                 "loss be lower, or about the same or higher?",
-                 options=("lower", "about the same or higher"), observe=_vs_control,
-                 default="about the same or higher"),
+        questions.detector_fired("vs_control", "Compared with a healthy run of the same recipe and seed, will the "
+                                 "held-out loss be lower, or about the same or higher?", "loss_reads_lower",
+                                 "lower", "about the same or higher", default="about the same or higher"),
         Question("future_mass", "What percentage of the attention weight lands on later tokens (above the "
                  "diagonal), averaged over queries?", tolerance=15,
                  observe=lambda m, f: 100 * m["future_attention"], default=0),
-        Question("explain", "In a sentence or two: what does a masked score of 0 mean to a softmax?"),
+        questions.explain("In a sentence or two: what does a masked score of 0 mean to a softmax?"),
     ),
     symptoms=(Symptom("future_attention"), Symptom("leak_test"), Symptom("loss_reads_lower")),
     hints=(

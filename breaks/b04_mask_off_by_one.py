@@ -1,7 +1,8 @@
 """Break: the causal mask is off by one: each position also sees the very next token."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def causal_mask(T: int, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -9,14 +10,12 @@ def causal_mask(T: int, device: torch.device | str = "cpu") -> torch.Tensor:
     return torch.ones(T, T, dtype=torch.bool, device=device).tril(1)  # BUG: diagonal=1 lets i see j = i + 1
 
 
-def _floor_position(m: dict, _f: dict) -> str:
+def _floor_position(m: Metrics, _f: Findings) -> str:
     ratio = m["tf"]["loss"] / m["entropy_floor"]
     return "far below it (under half)" if ratio < 0.5 else "near it" if ratio < 1.3 else "well above it"
 
 
 BREAK = Break(
-    id="mask-off-by-one",
-    tag="broken-mask-off-by-one",
     title="A bright band just above the diagonal, and a loss far below the entropy floor",
     phase="visible leaks",
     replaces={"causal_mask": causal_mask},
@@ -28,10 +27,9 @@ BREAK = Break(
         Question("future_mass", "What percentage of the attention weight lands on later tokens (above the "
                  "diagonal), averaged over queries?", tolerance=15,
                  observe=lambda m, f: 100 * m["future_attention"], default=0),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: which key does each query read that it must not, and why "
-                 "is that one enough?"),
+        questions.ar_exact_match(tolerance=15, default=50),
+        questions.explain("In a sentence or two: which key does each query read that it must not, and why "
+                          "is that one enough?"),
     ),
     symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test")),
     hints=(

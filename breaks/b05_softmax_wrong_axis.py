@@ -2,7 +2,8 @@
 import torch
 import torch.nn.functional as F
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def masked_softmax(att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -11,13 +12,11 @@ def masked_softmax(att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return F.softmax(att, dim=-2)  # BUG: normalises each key's column over the queries, not each row
 
 
-def _rows(m: dict, _f: dict) -> str:
+def _rows(m: Metrics, _f: Findings) -> str:
     return "no" if m["attention_row_error"] > 0.01 else "yes"
 
 
 BREAK = Break(
-    id="softmax-wrong-axis",
-    tag="broken-softmax-wrong-axis",
     title="The heatmap looks perfectly causal, yet later tokens change earlier predictions",
     phase="subtle leaks",
     replaces={"masked_softmax": masked_softmax},
@@ -27,11 +26,9 @@ BREAK = Break(
                  "diagonal)?", tolerance=5, observe=lambda m, f: 100 * m["future_attention"], default=0),
         Question("rows", "Does each query's row of attention weights sum to one?",
                  options=("yes", "no"), observe=_rows, default="yes"),
-        Question("leak", "Will the leak test (gradient from earlier logits to later inputs) fire?",
-                 options=("yes", "no"), observe=lambda m, f: "yes" if f["leak_test"].fired else "no",
-                 default="no"),
-        Question("explain", "In a sentence or two: how can a later token influence an earlier position "
-                 "when every weight above the diagonal is zero?"),
+        questions.leak(default="no"),
+        questions.explain("In a sentence or two: how can a later token influence an earlier position "
+                          "when every weight above the diagonal is zero?"),
     ),
     symptoms=(Symptom("leak_test"), Symptom("rows_not_normalised")),
     checks=(Symptom("future_attention"),),  # the upper triangle stays exactly empty: it looks causal

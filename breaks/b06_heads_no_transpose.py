@@ -1,7 +1,7 @@
 """Break: heads are split with a reshape but no transpose, so a 'head' mixes positions."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Question, Symptom, questions
 
 
 def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
@@ -11,8 +11,6 @@ def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
 
 
 BREAK = Break(
-    id="heads-no-transpose",
-    tag="broken-heads-no-transpose",
     title="A healthy-looking attention heatmap, yet later tokens change earlier predictions",
     phase="subtle leaks",
     replaces={"split_heads": split_heads},
@@ -20,12 +18,9 @@ BREAK = Break(
     questions=(
         Question("future_mass", "What percentage of the attention weight lands on later positions (above the "
                  "diagonal)?", tolerance=5, observe=lambda m, f: 100 * m["future_attention"], default=0),
-        Question("leak", "Will the leak test (gradient from earlier logits to later inputs) fire?",
-                 options=("yes", "no"), observe=lambda m, f: "yes" if f["leak_test"].fired else "no",
-                 default="no"),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: what does one row of a 'head' contain after this split?"),
+        questions.leak(default="no"),
+        questions.ar_exact_match(tolerance=15, default=50),
+        questions.explain("In a sentence or two: what does one row of a 'head' contain after this split?"),
     ),
     symptoms=(Symptom("leak_test"),),
     checks=(Symptom("future_attention"), Symptom("rows_not_normalised")),  # the heatmap looks healthy

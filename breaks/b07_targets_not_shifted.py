@@ -1,7 +1,8 @@
 """Break: the targets are not shifted, so the model is trained to output the token it reads."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def next_token_targets(chunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -9,14 +10,12 @@ def next_token_targets(chunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return chunk[:, :-1], chunk[:, :-1]  # BUG: y is x itself, not the token after it
 
 
-def _true_next(m: dict, _f: dict) -> str:
+def _true_next(m: Metrics, _f: Findings) -> str:
     ratio = m["tf"]["next_token"] / m["ln_vocab"]
     return "above ln V" if ratio > 1 else "between the floor and ln V" if ratio > 0.5 else "near the floor"
 
 
 BREAK = Break(
-    id="targets-not-shifted",
-    tag="broken-targets-not-shifted",
     title="The training loss goes to zero, yet the model cannot predict the next token",
     phase="targets",
     replaces={"next_token_targets": next_token_targets},
@@ -27,10 +26,8 @@ BREAK = Break(
         Question("true_next", "Measured against the true next token, where is the same model's loss?",
                  options=("near the floor", "between the floor and ln V", "above ln V"),
                  observe=_true_next, default="near the floor"),
-        Question("leak", "Will the leak test (gradient from earlier logits to later inputs) fire?",
-                 options=("yes", "no"), observe=lambda m, f: "yes" if f["leak_test"].fired else "no",
-                 default="yes"),
-        Question("explain", "In a sentence or two: what is the model actually trained to do?"),
+        questions.leak(default="yes"),
+        questions.explain("In a sentence or two: what is the model actually trained to do?"),
     ),
     symptoms=(Symptom("loss_below_floor"), Symptom("true_next_loss_high")),
     checks=(Symptom("leak_test"),),  # nothing leaks: the model is causal, the targets are wrong

@@ -1,5 +1,6 @@
 """Predict no effect: attention scores lose their 1/sqrt(d_k) scale in a small model."""
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def attention_scale(head_size: int) -> float:
@@ -7,13 +8,11 @@ def attention_scale(head_size: int) -> float:
     return 1.0  # BUG: no 1/sqrt(head_size): scores are sqrt(32), about 5.7 times larger
 
 
-def _memorised(m: dict, _f: dict) -> str:
+def _memorised(m: Metrics, _f: Findings) -> str:
     return "yes, exactly" if m["recall"][0]["correct_share"] == 1 else "no"
 
 
 BREAK = Break(
-    id="no-scale",
-    tag="broken-no-scale",
     title="A line every tutorial insists on is gone: does training notice?",
     phase="predict no effect",
     replaces={"attention_scale": attention_scale},
@@ -26,8 +25,8 @@ BREAK = Break(
         Question("slowdown", "How many times as many steps as the healthy run will it need to bring its "
                  "training loss under 0.1?", tolerance=0.5,
                  observe=lambda m, f: f["learns_slower"].value, default=3.0),
-        Question("explain", "In a sentence or two: why did you expect the scale to matter, and what might "
-                 "make it matter less here?"),
+        questions.explain("In a sentence or two: why did you expect the scale to matter, and what might "
+                          "make it matter less here?"),
     ),
     # the failure learners predict, with the stated margin: none of these may fire
     symptoms=(Symptom("not_memorised"), Symptom("no_recall_from_start"), Symptom("learns_slower", 1.5),

@@ -1,7 +1,8 @@
 """Predict no effect: a causal model without any positional embedding."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def add_positions(tok_emb: torch.Tensor, pos_emb: torch.Tensor) -> torch.Tensor:
@@ -9,13 +10,11 @@ def add_positions(tok_emb: torch.Tensor, pos_emb: torch.Tensor) -> torch.Tensor:
     return tok_emb + 0 * pos_emb  # BUG: the position embedding is dropped (kept in the graph, multiplied by 0)
 
 
-def _memorised(m: dict, _f: dict) -> str:
+def _memorised(m: Metrics, _f: Findings) -> str:
     return "yes, exactly" if m["recall"][0]["correct_share"] == 1 else "no"
 
 
 BREAK = Break(
-    id="no-positions",
-    tag="broken-no-positions",
     title="Will the model still know the order of the characters?",
     phase="predict no effect",
     replaces={"add_positions": add_positions},
@@ -28,8 +27,8 @@ BREAK = Break(
         Question("slowdown", "How many times as many steps as the healthy run will it need to bring its "
                  "training loss under 0.1?", tolerance=0.5,
                  observe=lambda m, f: f["learns_slower"].value, default=3.0),
-        Question("explain", "In a sentence or two: without positions, what could still tell one 'e' of the "
-                 "sentence from another?"),
+        questions.explain("In a sentence or two: without positions, what could still tell one 'e' of the "
+                          "sentence from another?"),
     ),
     # the failure learners predict, with the stated margin: none of these may fire
     symptoms=(Symptom("not_memorised"), Symptom("no_recall_from_start"), Symptom("learns_slower", 3.0),

@@ -1,7 +1,7 @@
 """Break: the answer-only target mask is computed per packed block, as if each block began an example."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Question, Symptom, questions
 
 
 def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep_id: int,
@@ -17,29 +17,21 @@ def answer_mask(stream: torch.Tensor, starts: torch.Tensor, block_size: int, sep
     return (last_sep > prev_eos) & (targets != sep_id)  # (B, T) after a '=' seen here, up to its stop
 
 
-def _loss_vs_truth(m: dict, f: dict) -> str:
-    return "lower" if f["loss_hides_tokens"].fired else "about the same or higher"
-
-
 BREAK = Break(
-    id="truncated-mask",
-    tag="broken-truncated-mask",
     title="The reported loss reads lower than the model deserves",
     phase="target masks",
     replaces={"answer_mask": answer_mask},
     recipe="packed-answer-16",
     questions=(
-        Question("loss_vs_truth", "Will the loss this run reports be lower than the same model's loss "
-                 "measured over every real answer token?",
-                 options=("lower", "about the same or higher"), observe=_loss_vs_truth,
-                 default="about the same or higher"),
+        questions.detector_fired("loss_vs_truth", "Will the loss this run reports be lower than the same model's "
+                                 "loss measured over every real answer token?", "loss_hides_tokens",
+                                 "lower", "about the same or higher", default="about the same or higher"),
         Question("ignored_share", "What percentage of real answer tokens will carry the ignore index "
                  "(and so never be trained on)?", tolerance=8,
                  observe=lambda m, f: 100 * m["ignored_answer_share"], default=0),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: which tokens does the mask drop, and what does that "
-                 "do to the loss you read?"),
+        questions.ar_exact_match(tolerance=15, default=50),
+        questions.explain("In a sentence or two: which tokens does the mask drop, and what does that "
+                          "do to the loss you read?"),
     ),
     symptoms=(Symptom("ignored_answer_tokens"), Symptom("loss_hides_tokens")),
     hints=(

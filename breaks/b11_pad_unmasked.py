@@ -1,7 +1,7 @@
 """Break: PAD targets stay in the loss of a padded, one-example-per-row batch."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Question, Symptom, questions
 
 
 def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch.Tensor:
@@ -9,27 +9,19 @@ def mask_special_targets(targets: torch.Tensor, special_ids: list[int]) -> torch
     return targets  # BUG: labels = input_ids, and padding is never set to the ignore index
 
 
-def _loss_vs_control(m: dict, f: dict) -> str:
-    return "much lower" if f["loss_reads_lower"].fired else "about the same or higher"
-
-
 BREAK = Break(
-    id="pad-unmasked",
-    tag="broken-pad-unmasked",
     title="The training loss looks excellent on a padded dataset",
     phase="target masks",
     replaces={"mask_special_targets": mask_special_targets},
     recipe="padded-rows",
     questions=(
-        Question("loss_vs_control", "Compared with a run that masks padding, will the reported loss be "
-                 "much lower, or about the same or higher?",
-                 options=("much lower", "about the same or higher"), observe=_loss_vs_control,
-                 default="about the same or higher"),
+        questions.detector_fired("loss_vs_control", "Compared with a run that masks padding, will the reported loss "
+                                 "be much lower, or about the same or higher?", "loss_reads_lower",
+                                 "much lower", "about the same or higher", default="about the same or higher"),
         Question("special_share", "What percentage of the supervised targets will be padding?",
                  tolerance=10, observe=lambda m, f: 100 * m["special_target_share"], default=10),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=20, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: what is the reported loss made of?"),
+        questions.ar_exact_match(tolerance=20, default=50),
+        questions.explain("In a sentence or two: what is the reported loss made of?"),
     ),
     symptoms=(Symptom("special_targets"), Symptom("loss_reads_lower")),
     hints=(

@@ -1,7 +1,8 @@
 """Break: no completion mask on one-example rows, so the loss covers the prompt's random digits too."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def completion_mask(answer_start: torch.Tensor, block_size: int) -> torch.Tensor:
@@ -9,14 +10,12 @@ def completion_mask(answer_start: torch.Tensor, block_size: int) -> torch.Tensor
     return torch.ones(len(answer_start), block_size, dtype=torch.bool)  # BUG: every target counts, prompts too
 
 
-def _loss_vs_control(m: dict, f: dict) -> str:
+def _loss_vs_control(m: Metrics, f: Findings) -> str:
     ratio = f["loss_reads_higher"].value
     return "much higher" if ratio and ratio > 1.3 else "about the same" if ratio and ratio > 0.8 else "lower"
 
 
 BREAK = Break(
-    id="no-target-mask",
-    tag="broken-no-target-mask",
     title="The loss stays far above an answer-only run's, on the same task and steps",
     phase="target masks",
     replaces={"completion_mask": completion_mask},
@@ -27,10 +26,9 @@ BREAK = Break(
                  observe=_loss_vs_control, default="about the same"),
         Question("off_answer", "What percentage of the supervised targets will not be answer tokens?",
                  tolerance=10, observe=lambda m, f: 100 * m["off_answer_target_share"], default=0),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=10, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=20),
-        Question("explain", "In a sentence or two: can you compare this run's loss with the answer-only "
-                 "run's to decide which model is better?"),
+        questions.ar_exact_match(tolerance=10, default=20),
+        questions.explain("In a sentence or two: can you compare this run's loss with the answer-only "
+                          "run's to decide which model is better?"),
     ),
     symptoms=(Symptom("off_answer_targets"), Symptom("loss_reads_higher", 1.3)),
     hints=(

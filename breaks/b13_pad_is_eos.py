@@ -1,5 +1,6 @@
 """Break: PAD and EOS share one id, and padding is masked by id, so the stop token is never a target."""
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def pad_token_id(pad_id: int, eos_id: int) -> int:
@@ -7,14 +8,12 @@ def pad_token_id(pad_id: int, eos_id: int) -> int:
     return eos_id  # BUG: tokenizer.pad_token = tokenizer.eos_token, then every pad id is masked
 
 
-def _stops(m: dict, f: dict) -> str:
+def _stops(m: Metrics, f: Findings) -> str:
     rate = m["ar"]["stop_rate"]
     return "almost always (over 90 %)" if rate > 0.9 else "sometimes" if rate > 0.1 else "almost never"
 
 
 BREAK = Break(
-    id="pad-is-eos",
-    tag="broken-pad-is-eos",
     title="Generation never stops, even when the answer is right",
     phase="target masks",
     replaces={"pad_token_id": pad_token_id},
@@ -26,9 +25,9 @@ BREAK = Break(
         Question("right_no_stop", "In what percentage of prompts will the answer's digits come out right, "
                  "yet no stop token follow?", tolerance=15,
                  observe=lambda m, f: 100 * m["ar"]["right_but_no_stop"], default=0),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums (answer and stop), "
-                 "in percent?", tolerance=10, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=10),
-        Question("explain", "In a sentence or two: why does the model not stop?"),
+        questions.ar_exact_match(tolerance=10, default=10, text="Greedy generation (AR) exact match on held-out sums "
+                                 "(answer and stop), in percent?"),
+        questions.explain("In a sentence or two: why does the model not stop?"),
     ),
     symptoms=(Symptom("ar_never_stops"), Symptom("right_but_no_stop")),
     hints=(

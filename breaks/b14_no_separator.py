@@ -1,5 +1,6 @@
 """Break: examples are written without the separator between prompt and answer."""
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def format_example(prompt: list[int], answer: list[int], sep_id: int, eos_id: int) -> list[int]:
@@ -7,14 +8,12 @@ def format_example(prompt: list[int], answer: list[int], sep_id: int, eos_id: in
     return prompt + answer + [eos_id]  # BUG: no separator: `7+4552` instead of `7+45=52`
 
 
-def _answer_start(m: dict, f: dict) -> str:
+def _answer_start(m: Metrics, f: Findings) -> str:
     return "no: some prompts could go on in more than one way" if f["answer_start_ambiguous"].fired \
         else "yes, always"
 
 
 BREAK = Break(
-    id="no-separator",
-    tag="broken-no-separator",
     title="Generation gets more sums wrong than a healthy run, though the data and the model look fine",
     phase="data format",
     replaces={"format_example": format_example},
@@ -26,10 +25,9 @@ BREAK = Break(
         Question("ambiguous", "What percentage of held-out prompts could, in this data, continue in more "
                  "than one way?", tolerance=8, observe=lambda m, f: 100 * m["ambiguous_prompt_share"],
                  default=0),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=15, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=50),
-        Question("explain", "In a sentence or two: what does the model have to guess that a healthy "
-                 "model is told?"),
+        questions.ar_exact_match(tolerance=15, default=50),
+        questions.explain("In a sentence or two: what does the model have to guess that a healthy "
+                          "model is told?"),
     ),
     symptoms=(Symptom("answer_start_ambiguous"),),
     hints=(

@@ -1,5 +1,6 @@
 """Break: the evaluation generates too few tokens for the longest answers and their stop token."""
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def generation_budget(longest_answer: int) -> int:
@@ -11,7 +12,7 @@ def _by_length(table: dict) -> dict[int, float]:
     return {int(n): v for n, v in table.items()}  # keys are strings once read back from JSON
 
 
-def _where(m: dict, f: dict) -> str:
+def _where(m: Metrics, f: Findings) -> str:
     by_len = _by_length(m["ar"]["stop_rate_by_answer_length"])
     longest = max(by_len)
     shorter = min(v for n, v in by_len.items() if n != longest)
@@ -21,8 +22,6 @@ def _where(m: dict, f: dict) -> str:
 
 
 BREAK = Break(
-    id="short-generation",
-    tag="broken-short-generation",
     title="Long answers never come out complete, short ones do",
     phase="evaluation",
     replaces={"generation_budget": generation_budget},
@@ -36,7 +35,7 @@ BREAK = Break(
         Question("malformed", "What percentage of AR continuations will not be a complete answer (digits "
                  "then the stop token)?", tolerance=15, observe=lambda m, f: 100 * m["ar"]["malformed_share"],
                  default=0),
-        Question("explain", "In a sentence or two: why do only some answers fail?"),
+        questions.explain("In a sentence or two: why do only some answers fail?"),
     ),
     symptoms=(Symptom("long_answers_unfinished"), Symptom("ar_malformed", 0.25)),  # ~half the sums have 3 digits
     hints=(

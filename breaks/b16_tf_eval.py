@@ -1,5 +1,6 @@
 """Break: the evaluation's headline accuracy is teacher-forced token accuracy, not generation."""
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def headline_accuracy(tf_token_accuracy: float, ar_exact_match: float) -> float:
@@ -7,14 +8,12 @@ def headline_accuracy(tf_token_accuracy: float, ar_exact_match: float) -> float:
     return tf_token_accuracy  # BUG: argmax == labels on the teacher-forced pass, as in compute_metrics
 
 
-def _reported_vs_real(m: dict, f: dict) -> str:
+def _reported_vs_real(m: Metrics, f: Findings) -> str:
     gap = m["accuracy"] - m["ar"]["exact_match"]
     return "far higher (more than 10 points)" if gap > 0.1 else "about the same" if gap > -0.1 else "lower"
 
 
 BREAK = Break(
-    id="tf-eval",
-    tag="broken-tf-eval",
     title="The reported accuracy is far above what the model can do",
     phase="evaluation",
     replaces={"headline_accuracy": headline_accuracy},
@@ -26,9 +25,8 @@ BREAK = Break(
                  observe=_reported_vs_real, default="about the same"),
         Question("reported", "The reported accuracy, in percent?", tolerance=15,
                  observe=lambda m, f: 100 * m["accuracy"], default=10),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=10, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=10),
-        Question("explain", "In a sentence or two: what does the reported number actually measure?"),
+        questions.ar_exact_match(tolerance=10, default=10),
+        questions.explain("In a sentence or two: what does the reported number actually measure?"),
     ),
     symptoms=(Symptom("headline_inflated"),),
     steps=200,

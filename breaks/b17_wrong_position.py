@@ -1,7 +1,8 @@
 """Break: generation reads the logits of the wrong position, so it does not follow the model."""
 import torch
 
-from minimodel.catalogue import Break, Question, Symptom
+from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.metrics import Metrics
 
 
 def pick_next_token(logits: torch.Tensor) -> torch.Tensor:
@@ -9,14 +10,12 @@ def pick_next_token(logits: torch.Tensor) -> torch.Tensor:
     return logits[:, -2, :].argmax(dim=-1)  # BUG: the second-to-last position predicts a token already there
 
 
-def _ar_vs_tf(m: dict, f: dict) -> str:
+def _ar_vs_tf(m: Metrics, f: Findings) -> str:
     gap = m["tf_exact_match"] - m["ar"]["exact_match"]
     return "AR clearly lower" if gap > 0.03 else "about the same" if gap > -0.03 else "AR clearly higher"
 
 
 BREAK = Break(
-    id="wrong-position",
-    tag="broken-wrong-position",
     title="Training and teacher-forced metrics match a healthy run, yet generation is garbage",
     phase="generation",
     replaces={"pick_next_token": pick_next_token},
@@ -28,9 +27,8 @@ BREAK = Break(
         Question("agreement", "In what percentage of prompts will the first generated token be the "
                  "forward pass's own prediction for that position?", tolerance=15,
                  observe=lambda m, f: 100 * m["first_token_agreement"], default=100),
-        Question("ar_exact_match", "Greedy generation (AR) exact match on held-out sums, in percent?",
-                 tolerance=5, observe=lambda m, f: 100 * m["ar"]["exact_match"], default=10),
-        Question("explain", "In a sentence or two: where can the model be right and the output wrong?"),
+        questions.ar_exact_match(tolerance=5, default=10),
+        questions.explain("In a sentence or two: where can the model be right and the output wrong?"),
     ),
     symptoms=(Symptom("generation_disagrees"), Symptom("tf_ar_gap", 0.04)),
     hints=(

@@ -1,2 +1,5 @@
-"""minimodel: a tiny GPT with named seams, and everything that runs, measures and draws it."""
+"""minimodel: a tiny GPT with named seams (this folder), and the lab around it (catalogue/, harness/, classroom/, ...).
+
+The README's Layout section maps every module; tests/test_layout.py keeps the layers apart.
+"""
 __version__ = "0.1.0"

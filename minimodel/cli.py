@@ -1,11 +1,11 @@
-"""The `minimodel` command line (typer): exp, breaks list/show, check, predict, grade. torch loads lazily."""
+"""The `minimodel` command line (typer): exp, breaks, new, check, calibrate, predict, grade, answer-keys, checkup."""
 from __future__ import annotations
 
 import sys
 
 import typer
 
-from minimodel.checkup_cli import checkup_app
+from minimodel.checkup.cli import checkup_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="minimodel break lab: train a tiny GPT with one realistic bug switched on.")
@@ -20,12 +20,12 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _threads() -> None:
-    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.parallel.threads)."""
+    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.settings.threads)."""
     import torch
 
-    from minimodel.parallel import threads
+    from minimodel import settings
 
-    torch.set_num_threads(threads())
+    torch.set_num_threads(settings.threads())
 
 
 REPORT = "report-target-masking"
@@ -44,8 +44,9 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         learner: str = typer.Option(None, help="run for this learner: learners/<name>/runs/<tag>/, "
                                     "recording the learner's sealed prediction")) -> None:
     """Run a named experiment: `exp 17-train-mini --tag broken-no-mask`, `exp report-target-masking`."""
-    from minimodel.experiments import EXPERIMENTS, UsageError
-    from minimodel.runs import CheckpointError
+    from minimodel.classroom.learner_runs import run_folder
+    from minimodel.harness.checkpoints import CheckpointError
+    from minimodel.harness.experiments import EXPERIMENTS, UsageError, sample
 
     if name not in [*EXPERIMENTS, REPORT]:
         fail(f"unknown experiment {name!r}; experiments are: {', '.join([*EXPERIMENTS, REPORT])}")
@@ -60,7 +61,8 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         elif name == "17-train-mini":
             _train(tag, steps, seed, recipe, learner)
         else:
-            EXPERIMENTS[name](tag, n=n, prompt=prompt, echo=typer.echo, learner=learner)
+            hint = f"just exp 17-train-mini --tag {tag}" + (f" --learner {learner}" if learner else "")
+            sample(tag, n=n, prompt=prompt, echo=typer.echo, folder=run_folder(tag, learner), retrain_hint=hint)
     except (UsageError, CheckpointError) as e:
         fail(str(e))
     except ValueError as e:  # bad recipe name, prompt outside the vocabulary, ...
@@ -68,18 +70,23 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
 
 
 def _report(seeds: str, steps: int) -> None:
-    from minimodel.parallel import default_jobs, parse_seeds
-    from minimodel.target_masking_report import run_report
+    from minimodel import settings
+    from minimodel.harness.parallel import parse_seeds
+    from minimodel.harness.target_masking_report import run_report
 
-    run_report(parse_seeds(seeds), steps, jobs=default_jobs(), echo=typer.echo)
+    run_report(parse_seeds(seeds), steps, jobs=settings.jobs(), echo=typer.echo)
 
 
 def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: str | None = None) -> None:
-    from minimodel.experiments import run_folder, train_mini
+    from minimodel.classroom.learner_runs import run_folder, train_for_learner
+    from minimodel.harness.experiments import train_mini
 
     folder = run_folder(tag, learner)
     try:
-        manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo, learner=learner).manifest
+        if learner is None:
+            manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo).manifest
+        else:
+            manifest = train_for_learner(tag, steps, seed, recipe, echo=typer.echo, learner=learner).manifest
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: the previous checkpoint and manifest in {folder}/ are "
                    "intact; interrupted.json marks this attempt", err=True)
@@ -96,18 +103,14 @@ def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: 
 
 
 def verdict_lines(manifest: dict) -> str:
-    """The short verdict: each detector, this run beside the healthy control."""
-    control = {f["name"]: f for f in (manifest["control"] or {}).get("findings", [])}
-    head = f"{'detector':<22} {manifest['tag']:>24}" + (f" {'healthy control':>18}" if control else "")
-    rows = [head]
-    def cell(x: dict) -> str:
-        return ("n/a" if x["value"] is None else f"{x['value']:.3g}") + (" FIRED" if x["fired"] else " quiet")
+    """The short verdict: each detector, this run beside the healthy control, then the headline numbers."""
+    from minimodel.catalogue import find_break
+    from minimodel.detectors import Finding
+    from minimodel.harness.findings import findings_table
 
-    for f in manifest["findings"]:
-        row = f"{f['name']:<22} {cell(f):>24}"
-        if f["name"] in control:
-            row += f" {cell(control[f['name']]):>18}"
-        rows.append(row + f"   (threshold {f['threshold']:g})")
+    brk = find_break(manifest["breaks"][0]) if manifest["breaks"] else None
+    control = [Finding(**f) for f in manifest["control"]["findings"]] if manifest["control"] else None
+    rows = [findings_table(brk, [Finding(**f) for f in manifest["findings"]], control, manifest["tag"]).text()]
     m = manifest["metrics"]
     rows.append("")
     rows.append(f"held-out loss {m['tf']['loss']:.3f} (entropy floor {m['entropy_floor']:.3f}), "
@@ -159,18 +162,37 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
 @app.command()
 def check(seeds: str = typer.Option("0", help="seeds for the break contract: a range 0-9, a list 0,2,5, or both"),
           only: str = typer.Option(None, help="check one break (tag or id)"),
-          jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
-    """The catalogue checker: metadata, and each break's contract with a margin (fires broken, quiet fixed)."""
-    from minimodel.checker import run_checks
-    from minimodel.parallel import default_jobs, parse_seeds
+          jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)"),
+          drift: bool = typer.Option(False, "--drift", help="no training: metadata, notebooks, answer keys and "
+                                     "README rows only (seconds)")) -> None:
+    """The catalogue checker: metadata, each break's contract with a margin (fires broken, quiet fixed), and drift."""
+    from minimodel import settings
+    from minimodel.harness.checker import run_checks
+    from minimodel.harness.parallel import parse_seeds
 
     try:
         seed_list = parse_seeds(seeds)
     except ValueError as e:
         fail(str(e))
     _threads()
-    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or default_jobs(), table=True)
+    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True, contract=not drift)
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def new(slug: str = typer.Argument(..., help="the break's name: lower-case words joined by '-', e.g. averaged-padding"),
+        seam: str = typer.Option(None, help="the seam it breaks: its healthy code is copied in for you to break"),
+        recipe: str = typer.Option("rows-answer", help="the recipe it runs on (see minimodel/recipes.py)")) -> None:
+    """Scaffold a new break: breaks/bNN_<slug>.py with every field to fill in and the common questions."""
+    from minimodel.catalogue.scaffold import ScaffoldError, new_break, next_steps
+
+    try:
+        path = new_break(slug, seam, recipe)
+    except ScaffoldError as e:
+        fail(str(e))
+    typer.echo(f"wrote {path} (the break broken-{slug}); next:")
+    for i, step in enumerate(next_steps(f"broken-{slug}"), 1):
+        typer.echo(f"  {i}. {step}")
 
 
 @app.command()
@@ -180,8 +202,9 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
               every: int = typer.Option(100, help="measure AR exact match every N steps"),
               jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
     """Per recipe: steps for the healthy control to learn its task, and its final exact match, over seeds."""
-    from minimodel.calibrate import recipes_in_use, run_calibration
-    from minimodel.parallel import default_jobs, parse_seeds
+    from minimodel import settings
+    from minimodel.harness.calibrate import recipes_in_use, run_calibration
+    from minimodel.harness.parallel import parse_seeds
     from minimodel.recipes import RECIPES
 
     try:
@@ -195,7 +218,7 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     if every < 1:
         fail("--every must be at least 1")
     _threads()
-    ok = run_calibration(names, seed_list, every, jobs or default_jobs(), echo=typer.echo)
+    ok = run_calibration(names, seed_list, every, jobs or settings.jobs(), echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -206,7 +229,8 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
                                         "you are asked each question")) -> None:
     """Seal your prediction for a break before you run it (saved in learners/<name>/<tag>.prediction.json)."""
     from minimodel.catalogue import find_break
-    from minimodel.predictions import PredictionError, check_learner, current, prediction_path, seal
+    from minimodel.classroom.learners import LearnerError, check_learner, prediction_path
+    from minimodel.classroom.predictions import current, seal
 
     try:
         b = find_break(name)
@@ -214,7 +238,7 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
         before = current(learner, b)
         given = _answers_from_file(answers) if answers else _ask(b)
         version = seal(learner, b, given)
-    except (LookupError, PredictionError) as e:
+    except (LookupError, LearnerError) as e:
         fail(str(e))
     path = prediction_path(learner, b)
     if before is not None and version["digest"] == before["digest"]:
@@ -232,7 +256,7 @@ def _answers_from_file(path: str) -> dict:
     import json
     from pathlib import Path
 
-    from minimodel.predictions import PredictionError
+    from minimodel.classroom.predictions import PredictionError
 
     try:
         data = json.loads(Path(path).read_text())
@@ -288,7 +312,8 @@ def grade(folder: str = typer.Argument(..., help="the learners folder, e.g. lear
     """Grade every learner x break x question: gradebook.csv and report.md."""
     from pathlib import Path
 
-    from minimodel.grade import GradeError, grade as grade_all, write_outputs
+    from minimodel.classroom.grade import GradeError, grade as grade_all
+    from minimodel.classroom.gradebook import write_outputs
 
     only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
     try:
@@ -317,7 +342,7 @@ def answer_keys(only: str = typer.Option(None, help="one break (tag or id); defa
     """Run each break once and write solutions/<bNN_slug>/answer_key.json (what grading falls back on)."""
     from pathlib import Path
 
-    from minimodel.answer_key import write_answer_key
+    from minimodel.harness.answer_keys import write_answer_key
     from minimodel.catalogue import find_break, load_catalogue
 
     _threads()

@@ -1,8 +1,11 @@
 """Detectors: turn a run's measurements into findings {name, fired, value, threshold}."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+
+from minimodel.metrics import Metrics, count_non_finite
 
 
 @dataclass(frozen=True)
@@ -21,19 +24,21 @@ class Finding:
 class Detector:
     name: str
     threshold: float
-    measure: Callable[[dict, dict | None], float | None]  # (metrics, control metrics) -> value
+    measure: Callable[[Metrics, Metrics | None], float | None]  # (metrics, control metrics) -> value
     fires_above: bool  # fired when value > threshold (else when value < threshold)
     describe: str  # what the value is, e.g. "val loss / entropy floor"
     needs_control: bool = False
     healthy: float = 0.0  # the value on a healthy run (0 for a share or a gap, 1 for a ratio to the control)
 
-    def __call__(self, m: dict, control: dict | None = None, threshold: float | None = None) -> Finding:
+    def __call__(self, m: Metrics, control: Metrics | None = None, threshold: float | None = None) -> Finding:
         th = self.threshold if threshold is None else threshold
         if self.needs_control and control is None:
             return Finding(self.name, False, None, th, f"{self.describe}: no healthy control to compare with")
         value = self.measure(m, control)
         if value is None:
             return Finding(self.name, False, None, th, f"{self.describe}: not measured in this run")
+        if not math.isfinite(value):  # NaN compares False both ways: it must never read as quiet
+            return Finding(self.name, True, value, th, f"{self.describe} = {value}, not a finite number: FIRED")
         fired = value > th if self.fires_above else value < th
         op = (">" if fired else "<=") if self.fires_above else ("<" if fired else ">=")
         return Finding(self.name, fired, round(value, 6), th,
@@ -99,6 +104,11 @@ def _stop_gap(m, _c):
     return sum(shorter) / len(shorter) - by_len[longest]
 
 
+def _non_finite(m, _c):
+    """NaN or infinite numbers anywhere in the metrics, plus the training steps whose loss was one."""
+    return count_non_finite(m) + m.get("train_non_finite", 0)
+
+
 DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("loss_below_floor", 0.5, _floor_ratio, fires_above=False,
              healthy=1.0, describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
@@ -159,13 +169,15 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              describe="reported accuracy minus a real greedy-generation (AR) exact match"),
     Detector("answer_start_ambiguous", 0.02, lambda m, _c: m.get("ambiguous_prompt_share"), fires_above=True,
              describe="share of prompts the data itself continues in more than one way (no marked answer start)"),
+    Detector("non_finite", 0, _non_finite, fires_above=True,
+             describe="NaN or infinite values among the metrics and the training losses"),
     Detector("generation_disagrees", 0.2, lambda m, _c: 1 - m["first_token_agreement"]
              if "first_token_agreement" in m else None, fires_above=True,
              describe="share of prompts whose first generated token is not the forward pass's argmax"),
 ]}
 
 
-def detect(names, metrics: dict, control: dict | None = None,
+def detect(names, metrics: Metrics, control: Metrics | None = None,
            thresholds: dict[str, float] | None = None) -> list[Finding]:
     """Run the named detectors; `thresholds` overrides a detector's default threshold."""
     thresholds = thresholds or {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import torch
-import torch.nn.functional as F
 
 from minimodel import seams
 from minimodel.data import Batch, encode_example
@@ -14,34 +13,36 @@ from minimodel.tasks import Example, Task
 
 @torch.no_grad()
 def tf_losses(model, batches: list[Batch], tok) -> dict:
-    """Teacher-forced losses: over the training targets, over true answer tokens, over every true next
-    token (whatever the targets say), per token kind."""
+    """Teacher-forced losses: the loss the model trains on (the loss seams, summed over every batch), the
+    loss over true answer tokens, over every true next token (whatever the targets say), per token kind."""
     sums: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for b in batches:
         logits, _ = model(b.x)  # (B, T, V)
-        V = logits.shape[-1]
-        supervised = b.y != IGNORE_INDEX
-        loss_y = F.cross_entropy(logits.view(-1, V), b.y.clamp(min=0).view(-1), reduction="none")
-        loss_true = F.cross_entropy(logits.view(-1, V), b.next_tokens.reshape(-1), reduction="none")
-        sums["loss"] += float(loss_y[supervised.view(-1)].sum())
-        counts["loss"] += int(supervised.sum())
-        sums["answer"] += float(loss_true[b.is_answer.reshape(-1)].sum())
+        losses = seams.token_losses(logits, b.y)  # (B, T) against the training targets, 0 where ignored
+        averaged = seams.loss_mask(b.y)  # (B, T) the positions the training loss is averaged over
+        true_losses = seams.token_losses(logits, b.next_tokens)  # (B, T) against every true next token
+        sums["loss"] += float(losses[averaged].sum())
+        counts["loss"] += int(averaged.sum())
+        sums["answer"] += float(true_losses[b.is_answer].sum())
         counts["answer"] += int(b.is_answer.sum())
         real = ~torch.isin(b.next_tokens, torch.tensor(tok.special_ids))  # (B, T) next token is not PAD/BOS/PAUSE
-        sums["next_token"] += float(loss_true[real.view(-1)].sum())
+        sums["next_token"] += float(true_losses[real].sum())
         counts["next_token"] += int(real.sum())
         hits = logits.argmax(-1) == b.next_tokens  # (B, T) teacher-forced argmax right?
         sums["answer_token_accuracy"] += float(hits[b.is_answer].sum())
-        for t, loss in zip(b.y[supervised].tolist(), loss_y[supervised.view(-1)].tolist()):
+        supervised = b.y != IGNORE_INDEX  # (B, T)
+        counts["supervised"] += int(supervised.sum())
+        for t, loss in zip(b.y[supervised].tolist(), losses[supervised].tolist()):
             kind = tok.kind(t)
             sums[kind] += loss
             counts[kind] += 1
-    out = {k: sums[k] / counts[k] for k in ("loss", "answer", "next_token") if counts[k]}
+    named = ("loss", "answer", "next_token", "supervised")
+    out = {k: sums[k] / counts[k] for k in named[:3] if counts[k]}
     if counts["answer"]:  # share of answer tokens whose teacher-forced argmax is right (Trainer-style)
         out["answer_token_accuracy"] = sums["answer_token_accuracy"] / counts["answer"]
-    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in ("loss", "answer", "next_token")}
-    out["supervised_share"] = counts["loss"] / sum(b.y.numel() for b in batches)
+    out["by_kind"] = {k: sums[k] / counts[k] for k in sorted(counts) if k not in named}
+    out["supervised_share"] = counts["supervised"] / sum(b.y.numel() for b in batches)
     return out
 
 
@@ -51,7 +52,7 @@ def prompt_prefix(task: Task, batching: str) -> list[int]:
     return [tok.eos_id] if batching == "packed" else [tok.bos_id]
 
 
-def _split(task: Task, ex: Example, prefix: list[int]) -> tuple[list[int], list[int]]:
+def prompt_and_answer(task: Task, ex: Example, prefix: list[int]) -> tuple[list[int], list[int]]:
     """An example as (prompt tokens up to the answer, answer tokens including the stop)."""
     ids, n_answer = encode_example(task, ex)
     return prefix + ids[:-n_answer], ids[-n_answer:]
@@ -67,7 +68,7 @@ def _by_length(seqs: list[list[int]]) -> dict[int, list[int]]:
 @torch.no_grad()
 def tf_answers(model, task: Task, examples: list[Example], prefix: list[int]) -> list[list[int]]:
     """One forward pass over prompt + answer + stop: the argmax at every answer position."""
-    pairs = [_split(task, ex, prefix) for ex in examples]
+    pairs = [prompt_and_answer(task, ex, prefix) for ex in examples]
     full = [p + a for p, a in pairs]
     out: list[list[int]] = [[] for _ in examples]
     for _, idxs in _by_length(full).items():
@@ -92,7 +93,7 @@ def tf_exact_match(model, task: Task, examples: list[Example], prefix: list[int]
     preds = tf_answers(model, task, examples, prefix)
     by_len: dict[int, list[bool]] = defaultdict(list)
     for p, ex in zip(preds, examples):
-        by_len[len(ex.answer)].append(p == _split(task, ex, prefix)[1])
+        by_len[len(ex.answer)].append(p == prompt_and_answer(task, ex, prefix)[1])
     overall = sum(sum(v) for v in by_len.values()) / len(examples)
     return overall, {n: sum(v) / len(v) for n, v in sorted(by_len.items())}
 
@@ -108,7 +109,7 @@ def ambiguous_prompt_share(task: Task, examples: list[Example]) -> float:
         ids = encode_example(task, ex)[0]
         for t in range(1, len(ids)):
             following[tuple(ids[:t])].add(ids[t])
-    prompts = [tuple(_split(task, ex, [])[0]) for ex in examples]
+    prompts = [tuple(prompt_and_answer(task, ex, [])[0]) for ex in examples]
     return sum(len(following[p]) > 1 for p in prompts) / len(prompts)
 
 
@@ -120,7 +121,7 @@ def first_token_agreement(model, task: Task, examples: list[Example], prefix: li
     the wrong logits.
     """
     forward = [p[:1] for p in tf_answers(model, task, examples, prefix)]
-    generated = generate(model, [_split(task, ex, prefix)[0] for ex in examples], 1, task.tokenizer.eos_id)
+    generated = generate(model, [prompt_and_answer(task, ex, prefix)[0] for ex in examples], 1, task.tokenizer.eos_id)
     return sum(f == g for f, g in zip(forward, generated)) / len(examples)
 
 
@@ -153,7 +154,7 @@ def continue_text(model, task: Task, text: str, prefix: list[int], max_new_token
 def ar_eval(model, task: Task, examples: list[Example], prefix: list[int], n_samples: int) -> dict:
     """Greedy generation from each prompt; exact when the answer and its stop token come out."""
     tok = task.tokenizer
-    pairs = [_split(task, ex, prefix) for ex in examples]
+    pairs = [prompt_and_answer(task, ex, prefix) for ex in examples]
     budget = seams.generation_budget(task.longest_answer)
     conts = generate(model, [p for p, _ in pairs], budget, tok.eos_id)
     exact = [c == a for c, (_, a) in zip(conts, pairs)]
@@ -189,7 +190,7 @@ def ends_in_loop(tokens: list[int], tail: int = 12, max_period: int = 3) -> bool
 
 def free_run(model, task: Task, examples: list[Example], prefix: list[int], n_tokens: int = 24) -> dict:
     """Generate past every stop token: does the model keep producing the task, or fall into a loop?"""
-    prompts = [_split(task, ex, prefix)[0] for ex in examples]
+    prompts = [prompt_and_answer(task, ex, prefix)[0] for ex in examples]
     conts = generate(model, prompts, n_tokens, eos_id=-1)  # -1: never stop early
     tok = task.tokenizer
     return {"loop_share": sum(ends_in_loop(c) for c in conts) / len(conts),

@@ -5,6 +5,12 @@ the same seam-built mask and scale to PyTorch's fused `scaled_dot_product_attent
 path computes the weights itself and is used whenever someone watches the `hook_pattern` probe
 point, or when the softmax seam is not the healthy one (the fused kernel only knows that one).
 A test proves both paths give the same outputs.
+
+The loss goes through two seams, the cross-entropy at each position and the positions its mean
+is taken over, which evaluation calls too: the loss a learner reads is the loss the model trained
+on. While both are healthy, one fused `cross_entropy` call computes that mean (a test proves it gives
+the same gradients to the bit and the same loss to float rounding); a replaced loss seam is called
+for real.
 """
 from __future__ import annotations
 
@@ -42,6 +48,15 @@ def preset(name: str, **overrides) -> GPTConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown model preset {name!r}; presets are: {', '.join(PRESETS)}")
     return dataclasses.replace(PRESETS[name], **overrides)
+
+
+def mean_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The loss the model trains on: `token_losses` averaged over the positions `loss_mask` keeps."""
+    B, T, V = logits.shape
+    if seams.is_healthy("token_losses") and seams.is_healthy("loss_mask"):  # the same mean, fused
+        return F.cross_entropy(logits.view(B * T, V), targets.reshape(B * T), ignore_index=seams.IGNORE_INDEX)
+    averaged = seams.loss_mask(targets)  # (B, T)
+    return seams.token_losses(logits, targets)[averaged].sum() / averaged.sum()
 
 
 class CausalSelfAttention(nn.Module):
@@ -128,10 +143,7 @@ class GPT(nn.Module):
         for block in self.h:
             x = block(x)  # (B, T, C)
         logits = self.lm_head(self.ln_f(x))  # (B, T, V)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.view(B * T, -1), targets.reshape(B * T),
-                                   ignore_index=seams.IGNORE_INDEX)
+        loss = None if targets is None else mean_loss(logits, targets)
         return logits, loss
 
     def num_params(self) -> int:

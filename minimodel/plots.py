@@ -1,8 +1,12 @@
-"""Static figures: loss curves against the entropy floor, and the layers x heads attention grid."""
+"""Static figures: loss curves against the entropy floor, and layers x heads attention grids of one example."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
+
+from minimodel.evaluate import prompt_and_answer, prompt_prefix
+from minimodel.probes import record_attention
+from minimodel.tasks import Task
 
 
 def smooth(values: list[float], window: int = 10) -> list[float]:
@@ -36,30 +40,41 @@ def loss_figure(curves: dict[str, list[float]], floor: float | None, ln_vocab: f
     return fig
 
 
-def attention_figure(weights: list[torch.Tensor], labels: list[str], title: str = "attention",
-                     row: int = 0):
-    """Grid of heatmaps, one per layer (rows) and head (columns); queries down, keys across.
+def example_attention(model, task: Task, batching: str, index: int = 0) -> tuple[list[torch.Tensor], list[str]]:
+    """One held-out example's attention, per layer (1, nh, T, T), and its tokens as labels."""
+    prompt, answer = prompt_and_answer(task, task.val[index], prompt_prefix(task, batching))
+    ids = (prompt + answer)[-model.cfg.block_size:]  # a memorised text fills the whole block after BOS
+    with record_attention(model) as weights, torch.no_grad():
+        model(torch.tensor([ids]))
+    return weights, [task.tokenizer.itos[i].replace("\n", "\\n") for i in ids]
 
-    The colour scale is fixed to 0..1 so two runs can be compared square by square.
-    """
-    n_layer, n_head = len(weights), weights[0].shape[1]
-    size = 1.0 + 0.18 * len(labels)
-    fig, axes = plt.subplots(n_layer, n_head, figsize=(size * n_head, size * n_layer), squeeze=False)
-    shown = [lab.replace("\n", "\\n") for lab in labels]
-    image = None
-    for layer in range(n_layer):
-        for head in range(n_head):
-            ax = axes[layer][head]
-            image = ax.imshow(weights[layer][row, head].numpy(), vmin=0.0, vmax=1.0, cmap="viridis")
-            ax.set_xticks(range(len(shown)), shown, fontsize=7)
-            ax.set_yticks(range(len(shown)), shown, fontsize=7)
-            ax.set_title(f"layer {layer} head {head}", fontsize=8)
-            if layer == n_layer - 1:
-                ax.set_xlabel("key (attended to)", fontsize=7)
-            if head == 0:
-                ax.set_ylabel("query", fontsize=7)
-    fig.suptitle(title)
-    fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
+
+def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], layer: int | None = None,
+                     head: int | None = None):
+    """Heatmaps of each named run side by side: one per layer (rows) and head (columns), queries down,
+    keys across, tokens on both axes. The colour scale is fixed to 0..1 so runs compare square by square."""
+    first, _ = next(iter(panels.values()))
+    layers = range(len(first)) if layer is None else [layer]
+    heads = range(first[0].shape[1]) if head is None else [head]
+    longest = max(len(labels) for _, labels in panels.values())  # a break may change the example's tokens
+    cell = min(0.9 + 0.17 * longest, 8.0 / len(heads))  # at most ~18 inches wide: pick one head to zoom in
+    fig = plt.figure(figsize=(len(panels) * cell * len(heads) + 1.2, cell * len(layers) + 0.8), layout="constrained")
+    image, axes = None, None
+    for sub, (title, (weights, labels)) in zip(fig.subfigures(1, len(panels), squeeze=False)[0], panels.items()):
+        axes = sub.subplots(len(layers), len(heads), squeeze=False)
+        for r, li in enumerate(layers):
+            for c, hi in enumerate(heads):
+                ax = axes[r][c]
+                image = ax.imshow(weights[li][0, hi].numpy(), vmin=0.0, vmax=1.0, cmap="viridis")
+                ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=90)
+                ax.set_yticks(range(len(labels)), labels, fontsize=6)
+                ax.set_title(f"layer {li} head {hi}", fontsize=7)
+                if r == len(layers) - 1:
+                    ax.set_xlabel("key (attended to)", fontsize=7)
+                if c == 0:
+                    ax.set_ylabel("query", fontsize=7)
+        sub.suptitle(title, fontsize=10)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight (0 to 1 in every panel)")
     return fig
 
 

@@ -191,6 +191,25 @@ def pad_token_id(pad_id: int, eos_id: int) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# Loss: the cross-entropy at each position, and the positions its mean is taken over
+
+
+@seam
+def token_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(B, T, V) logits and (B, T) targets -> (B, T): the cross-entropy at each position (0 where ignored)."""
+    B, T, V = logits.shape
+    losses = F.cross_entropy(logits.reshape(B * T, V), targets.reshape(B * T), ignore_index=IGNORE_INDEX,
+                             reduction="none")  # (B*T,)
+    return losses.view(B, T)
+
+
+@seam
+def loss_mask(targets: torch.Tensor) -> torch.Tensor:
+    """(B, T) bool: the positions the loss is averaged over: every supervised target, no ignored one."""
+    return targets != IGNORE_INDEX
+
+
+# --------------------------------------------------------------------------------------------
 # Generation and evaluation
 
 

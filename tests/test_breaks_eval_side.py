@@ -11,7 +11,7 @@ from minimodel import seams
 from minimodel.data import RowBatches
 from minimodel.detectors import DETECTORS
 from minimodel.evaluate import ambiguous_prompt_share, ar_eval, first_token_agreement
-from minimodel.runner import _off_answer_share
+from minimodel.metrics import off_answer_share
 from minimodel.seams import IGNORE_INDEX
 from minimodel.tasks import make_task
 
@@ -47,10 +47,10 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 
 def test_no_target_mask_supervises_the_prompt():
     data = RowBatches(TASK, TASK.train[:200], 12, 64, loss_on="answer", seed=0)
-    assert _off_answer_share(data.fixed_batches(2)) == 0.0
+    assert off_answer_share(data.fixed_batches(2)) == 0.0
     with seams.replaced({"completion_mask": keep_every_target}):
         broken = RowBatches(TASK, TASK.train[:200], 12, 64, loss_on="answer", seed=0).fixed_batches(2)
-    assert 0.5 < _off_answer_share(broken) < 0.8  # '07+45=' beside the answer and its stop
+    assert 0.5 < off_answer_share(broken) < 0.8  # '07+45=' beside the answer and its stop
 
 
 def test_pad_equal_to_eos_removes_every_stop_target():

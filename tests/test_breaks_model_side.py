@@ -5,11 +5,11 @@ import torch
 
 from minimodel import seams
 from minimodel.catalogue import find_break
-from minimodel.checker import contract_problems
+from minimodel.harness.checker import contract_problems
 from minimodel.data import RowBatches
+from minimodel.metrics import attention_row_error
 from minimodel.model import GPT, preset
 from minimodel.probes import future_attention_mass, leak_gradient, record_attention
-from minimodel.runner import attention_row_error
 from minimodel.seams import IGNORE_INDEX
 from minimodel.tasks import SENTENCE, make_task
 

@@ -1,7 +1,7 @@
 """The capstone notebook: committed and current, byte-stable, and its three mistakes fire until the solution."""
 import nbformat
 
-from minimodel import checkup_notebook, notebooks
+from minimodel.notebooks import capstone as checkup_notebook, generate as notebooks
 
 
 def test_committed_capstone_is_current_and_regenerates_byte_identical(tmp_path):

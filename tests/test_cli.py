@@ -6,7 +6,7 @@ import torch
 from typer.testing import CliRunner
 
 from minimodel.cli import app
-from minimodel.verdict import forget_controls
+from minimodel.harness.verdict import forget_controls
 
 runner = CliRunner()
 
@@ -72,7 +72,7 @@ def test_ctrl_c_keeps_previous_checkpoint_and_marks_interrupted(runs_dir, monkey
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("minimodel.runner.train", interrupted)
+    monkeypatch.setattr("minimodel.harness.runner.train", interrupted)
     monkeypatch.setenv("MINIMODEL_CACHE", str(runs_dir.parent / "empty-cache"))  # so it trains again
     forget_controls()
     r = invoke("exp", "17-train-mini", "--tag", "baseline", "--steps", "5")

@@ -8,11 +8,11 @@ the recipes that clear the bar on every seed by a wide margin.
 """
 import pytest
 
-from minimodel.calibrate import competent
+from minimodel.harness.calibrate import competent
 from minimodel.catalogue import load_catalogue, metadata_problems
-from minimodel.checker import contract_problems
+from minimodel.harness.checker import contract_problems
 from minimodel.recipes import get_recipe
-from minimodel.verdict import healthy_control
+from minimodel.harness.verdict import healthy_control
 
 SEEDS = (0, 1, 2)
 CATALOGUE = load_catalogue()

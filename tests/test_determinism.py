@@ -1,6 +1,6 @@
 """Same seed, config and thread count: the same numbers, twice."""
 from minimodel.recipes import get_recipe
-from minimodel.runner import execute
+from minimodel.harness.runner import execute
 
 
 def test_same_seed_same_numbers():

@@ -6,12 +6,12 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from minimodel import predictions as P
-from minimodel.answer_key import key_path, load_answer_key, write_answer_key
+from minimodel.classroom import learners as L, predictions as P
+from minimodel.harness.answer_keys import key_path, load_answer_key, write_answer_key
 from minimodel.catalogue import find_break
 from minimodel.cli import app
-from minimodel.experiments import train_mini
-from minimodel.grade import COLUMNS, grade
+from minimodel.classroom.learner_runs import train_for_learner
+from minimodel.classroom.grade import COLUMNS, grade
 
 NO_MASK = find_break("broken-no-mask")
 STEPS = 20
@@ -41,16 +41,16 @@ def classroom(tmp_path_factory):
                  "ar_exact_match": key["ar_exact_match"] + 40, "explain": "every position reads its target"}
 
         P.seal("ada", NO_MASK, right)  # sealed, two hints, then run
-        P.record_hint("ada", NO_MASK, 1)
-        P.record_hint("ada", NO_MASK, 2)
-        train_mini(NO_MASK.tag, steps=STEPS, learner="ada", echo=quiet)
+        L.record_hint("ada", NO_MASK, 1)
+        L.record_hint("ada", NO_MASK, 2)
+        train_for_learner(NO_MASK.tag, steps=STEPS, learner="ada", echo=quiet)
 
         wrong = {**right, "loss_vs_floor": other_option("loss_vs_floor", key["loss_vs_floor"])}
         P.seal("cara", NO_MASK, wrong)  # sealed, run, then revised to what the run showed
-        train_mini(NO_MASK.tag, steps=STEPS, learner="cara", echo=quiet)
+        train_for_learner(NO_MASK.tag, steps=STEPS, learner="cara", echo=quiet)
         P.seal("cara", NO_MASK, right)
 
-        train_mini(NO_MASK.tag, steps=STEPS, learner="bob", echo=quiet)  # ran without predicting
+        train_for_learner(NO_MASK.tag, steps=STEPS, learner="bob", echo=quiet)  # ran without predicting
 
         (learners / "dave").mkdir()  # a truncated prediction file
         (learners / "dave" / "broken-no-mask.prediction.json").write_text('{"versions": [{"answers": {"loss')

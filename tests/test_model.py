@@ -1,9 +1,10 @@
-"""The clean model: manual attention equals PyTorch's SDPA, the leak test reads exactly zero."""
+"""The clean model: manual attention equals SDPA, the fused loss equals the loss seams, the leak test reads zero."""
 import torch
 
 from minimodel import seams
 from minimodel.model import GPT, PRESETS, preset
 from minimodel.probes import future_attention_mass, leak_gradient, record_attention
+from minimodel.seams import IGNORE_INDEX
 
 
 def _model(name="small", **kw):
@@ -57,3 +58,70 @@ def test_presets_and_shapes():
     assert logits.shape == (3, 10, 16)
     assert abs(loss.item() - torch.log(torch.tensor(16.0)).item()) < 0.3  # near ln V at init
     assert model.lm_head.weight is model.wte.weight  # tied head
+
+
+def _targets_with_ignored(B=4, T=16):
+    targets = torch.randint(16, (B, T))
+    targets[:, :5] = IGNORE_INDEX  # a prompt nobody is graded on
+    targets[0, -3:] = IGNORE_INDEX  # and some padding
+    return targets
+
+
+def test_fused_loss_equals_the_loss_seams():
+    """Healthy training uses one fused cross_entropy; the seams, called for real, give the same training."""
+    def every_supervised_target(targets):  # the healthy loss_mask, written out: forces the seam path
+        return targets != IGNORE_INDEX
+
+    model = _model().train()
+    idx, targets = torch.randint(16, (4, 16)), _targets_with_ignored()
+    _, fused = model(idx, targets)
+    fused.backward()
+    fused_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    with seams.replaced({"loss_mask": every_supervised_target}):
+        _, plain = model(idx, targets)
+    plain.backward()
+    assert torch.allclose(fused, plain, rtol=1e-6, atol=0), (fused.item(), plain.item())
+    assert all(torch.equal(a, p.grad) for a, p in zip(fused_grads, model.parameters()))
+    logits, _ = model(idx)
+    supervised = targets != IGNORE_INDEX
+    per_token = seams.token_losses(logits, targets)  # (B, T)
+    assert per_token.shape == (4, 16) and (per_token[~supervised] == 0).all()
+    assert torch.allclose(per_token[supervised].mean(), fused, rtol=1e-6)
+
+
+def test_a_replaced_loss_seam_reaches_training_and_evaluation():
+    """The loss a learner reads is the loss the model trained on: one replacement changes both."""
+    from minimodel.data import Batch
+    from minimodel.evaluate import tf_losses
+    from minimodel.tokenizer import CharTokenizer
+
+    def every_position(targets):  # the loss averaged over padding and prompts too
+        return torch.ones_like(targets, dtype=torch.bool)
+
+    model = _model()
+    idx, targets = torch.randint(16, (4, 16)), _targets_with_ignored()
+    batch = Batch(idx, targets, targets.clamp(min=0), targets != IGNORE_INDEX)
+    tok = CharTokenizer("0123456789+")
+    _, healthy = model(idx, targets)
+    healthy_eval = tf_losses(model, [batch], tok)["loss"]
+    with seams.replaced({"loss_mask": every_position}):
+        _, diluted = model(idx, targets)
+        diluted_eval = tf_losses(model, [batch], tok)["loss"]
+    share = (targets != IGNORE_INDEX).float().mean().item()
+    assert abs(diluted.item() - share * healthy.item()) < 1e-5
+    assert abs(diluted_eval - share * healthy_eval) < 1e-5 and abs(healthy_eval - healthy.item()) < 1e-5
+
+
+def test_attention_panels_of_different_lengths_side_by_side():
+    """A break may change the example itself (no separator): its panel and the control's differ in length."""
+    from minimodel.plots import attention_figure
+
+    model = _model(n_layer=1)
+    panels = {}
+    for name, T in (("broken", 6), ("healthy control", 7)):
+        with record_attention(model) as weights:
+            model(torch.randint(16, (1, T)))
+        panels[name] = (weights, [str(i) for i in range(T)])
+    fig = attention_figure(panels)
+    assert len(fig.axes) == 2 * 4 + 1  # one layer x four heads per run, and the colour bar

@@ -8,10 +8,13 @@ import json
 import nbformat
 import pytest
 
-from minimodel import lab, notebooks, predictions, seams
+from minimodel import lab, seams
+from minimodel.catalogue import sources
+from minimodel.classroom import learners, predictions
+from minimodel.notebooks import generate as notebooks
 from minimodel.catalogue import load_catalogue
 from minimodel.detectors import Finding
-from minimodel.notebook_template import CELLS
+from minimodel.notebooks.template import CELLS
 
 CATALOGUE = load_catalogue()
 IDS = [cell_id for cell_id, _, _ in CELLS]
@@ -40,7 +43,7 @@ def test_fixed_ids_no_outputs_valid(brk, solved):
     fix = next(c.source for c in nb.cells if c.id == "fix")
     compile(fix, f"{brk.tag} fix cell", "exec")
     assert ("assert report.fixed, report.message" in fix) == solved
-    assert (lab.STUB in fix) != solved
+    assert (sources.STUB in fix) != solved
     text = json.dumps(nb)
     assert brk.cause not in text and not any(h in text for h in brk.hints)  # nothing gives the cause away
 
@@ -85,7 +88,7 @@ def _load(path, source):
 def test_unattempted_or_misshapen_fix_reports_not_fixed_without_training(capsys, tmp_path):
     brk = CATALOGUE[0]
     name = next(iter(brk.replaces))
-    stub = _load(tmp_path / "stub.py", "\n".join(lab.fix_imports([name])) + "\n\n" + lab.stub_source(name))
+    stub = _load(tmp_path / "stub.py", "\n".join(sources.fix_imports([name])) + "\n\n" + sources.stub_source(name))
     report = lab.verify_fix(brk.tag, getattr(stub, name))
     assert not report.fixed and report.verdict is None
     assert "not fixed yet" in capsys.readouterr().out
@@ -101,13 +104,13 @@ def test_hint_cascade_reveals_one_level_at_a_time_and_records_it(tmp_path, monke
     assert cascade.shown == []
     assert cascade.reveal_next() == brk.hints[0]
     assert cascade.reveal_next() == brk.hints[1]
-    assert [e["level"] for e in predictions.hints("ada", brk)] == [1, 2]
+    assert [e["level"] for e in learners.hints("ada", brk)] == [1, 2]
     again = lab.hints(brk.tag, "ada")  # reopening the notebook keeps what was already revealed
     assert again.shown == list(brk.hints[:2])
     while again.reveal_next() is not None:
         pass
     assert again.shown == list(brk.hints)
-    assert [e["level"] for e in predictions.hints("ada", brk)] == list(range(1, len(brk.hints) + 1))
+    assert [e["level"] for e in learners.hints("ada", brk)] == list(range(1, len(brk.hints) + 1))
 
 
 def test_headless_prediction_seals_the_defaults_and_says_so(tmp_path, monkeypatch, capsys):

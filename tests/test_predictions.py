@@ -4,7 +4,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from minimodel import predictions as P
+from minimodel.classroom import learners as L, predictions as P
 from minimodel.catalogue import find_break
 from minimodel.cli import app
 
@@ -23,13 +23,13 @@ def learners(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["ada", "Ada.Lovelace", "b_2-x"])
 def test_safe_names_pass(name):
-    assert P.check_learner(name) == name
+    assert L.check_learner(name) == name
 
 
 @pytest.mark.parametrize("name", ["", " ", "../ada", "..", "a/b", "a\\b", ".hidden", "x..y", "a b", "é", "a" * 65])
 def test_unsafe_names_are_refused_with_one_line(name):
-    with pytest.raises(P.PredictionError) as e:
-        P.check_learner(name)
+    with pytest.raises(L.LearnerError) as e:
+        L.check_learner(name)
     assert "\n" not in str(e.value)
 
 
@@ -69,11 +69,11 @@ def test_a_damaged_prediction_file_is_never_overwritten(learners):
 
 
 def test_hints_are_appended_in_order(learners):
-    P.record_hint("ada", NO_MASK, 1)
-    P.record_hint("ada", NO_MASK, 2)
-    assert [h["level"] for h in P.hints("ada", NO_MASK)] == [1, 2]
-    with pytest.raises(P.PredictionError, match="hint level"):
-        P.record_hint("ada", NO_MASK, len(NO_MASK.hints) + 1)
+    L.record_hint("ada", NO_MASK, 1)
+    L.record_hint("ada", NO_MASK, 2)
+    assert [h["level"] for h in L.hints("ada", NO_MASK)] == [1, 2]
+    with pytest.raises(L.LearnerError, match="hint level"):
+        L.record_hint("ada", NO_MASK, len(NO_MASK.hints) + 1)
 
 
 def test_cli_predict_then_run_records_the_seal_and_a_run_without_one_records_none(learners, tmp_path):

@@ -50,13 +50,13 @@ def test_library_never_asks_which_break_is_on():
     from pathlib import Path
 
     core = ["model", "seams", "data", "tasks", "tokenizer", "train", "evaluate", "probes", "detectors",
-            "runner", "plots", "recipes"]
+            "metrics", "plots", "recipes"]
     names = {b.id for b in load_catalogue()} | {b.tag for b in load_catalogue()}
     for module in core:
         source = (Path("minimodel") / f"{module}.py").read_text()
         assert "import breaks" not in source and "from breaks" not in source, module
         assert not [n for n in names if n in source], module
-    assert not [p for p in Path("minimodel").glob("*.py") if "bug_" in p.read_text()]
+    assert not [p for p in Path("minimodel").rglob("*.py") if "bug_" in p.read_text()]
 
 
 def _raising_like(name):
@@ -68,7 +68,7 @@ def _raising_like(name):
 
 def test_evaluation_only_seams_are_never_called_in_training():
     from minimodel.recipes import get_recipe
-    from minimodel.runner import _data
+    from minimodel.harness.runner import run_data
     from minimodel.train import train
 
     names = [n for n, s in seams.REGISTRY.items() if s.evaluation_only]
@@ -76,14 +76,14 @@ def test_evaluation_only_seams_are_never_called_in_training():
     for recipe_name in ("rows-all", "padded-rows"):
         recipe = get_recipe(recipe_name, steps=3)
         with seams.replaced({n: _raising_like(n) for n in names}):
-            task, train_data, _, _ = _data(recipe, seed=0)
+            task, train_data, _, _ = run_data(recipe, seed=0)
             model = GPT(preset(recipe.model, vocab_size=task.tokenizer.vocab_size, block_size=recipe.block_size))
             train(model, train_data.sample, recipe)
 
 
 def test_remeasuring_a_trained_run_equals_training_under_an_evaluation_seam():
     from minimodel.recipes import get_recipe
-    from minimodel.runner import execute, remeasure
+    from minimodel.harness.runner import execute, remeasure
 
     def second_to_last(logits):
         return logits[:, -2, :].argmax(dim=-1)

@@ -7,12 +7,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from minimodel import control_cache
+from minimodel import settings
+from minimodel.harness import control_cache
 from minimodel.cli import app
 from minimodel.detectors import DETECTORS, clearly
-from minimodel.parallel import parse_seeds
+from minimodel.harness.parallel import parse_seeds
 from minimodel.recipes import get_recipe
-from minimodel.verdict import forget_controls, healthy_control
+from minimodel.harness.verdict import forget_controls, healthy_control
 
 runner = CliRunner()
 
@@ -93,12 +94,12 @@ def test_cache_key_names_the_thread_count_library_and_recipe(monkeypatch, tmp_pa
 def test_default_cache_folder_is_outside_the_repository(monkeypatch, tmp_path):
     monkeypatch.delenv("MINIMODEL_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert control_cache.cache_dir() == tmp_path / "minimodel"
+    assert settings.cache_dir() == tmp_path / "minimodel"
 
 
 def test_two_processes_filling_one_entry_both_finish(tmp_path):
     code = ("import torch; torch.set_num_threads(1); from minimodel.recipes import get_recipe; "
-            "from minimodel.verdict import healthy_control; "
+            "from minimodel.harness.verdict import healthy_control; "
             "r = healthy_control(get_recipe('rows-answer', steps=3, eval_prompts=20, eval_batches=1), 0); "
             "print(r.metrics['tf']['loss'])")
     env = {**__import__("os").environ, "MINIMODEL_CACHE": str(tmp_path)}
@@ -111,18 +112,18 @@ def test_two_processes_filling_one_entry_both_finish(tmp_path):
 
 
 def test_sample_continues_exactly_the_prompt_given(runs_dir):
-    assert runner.invoke(app, ["exp", "17-train-mini", "--tag", "broken-memorise"]).exit_code == 0
-    manifest = json.loads((runs_dir / "broken-memorise" / "manifest.json").read_text())
+    assert runner.invoke(app, ["exp", "17-train-mini", "--tag", "broken-memorise-sentence"]).exit_code == 0
+    manifest = json.loads((runs_dir / "broken-memorise-sentence" / "manifest.json").read_text())
     from_prompt = next(p for p in manifest["metrics"]["recall"] if p["prompt"] == "I l")
     assert from_prompt["generated"] == "ove machine learning\n"
-    r = runner.invoke(app, ["exp", "17-sample", "--tag", "broken-memorise", "--prompt", "I l"])
+    r = runner.invoke(app, ["exp", "17-sample", "--tag", "broken-memorise-sentence", "--prompt", "I l"])
     assert r.exit_code == 0, r.output
     assert "'I l' -> 'ove machine learning\\n'" in r.output  # the same text the run's own recall probe shows
 
 
 def test_a_catalogue_break_run_is_cached_but_a_learners_function_never_is(tmp_path, monkeypatch):
     from minimodel.catalogue import find_break
-    from minimodel.verdict import run_break
+    from minimodel.harness.verdict import run_break
 
     monkeypatch.setenv("MINIMODEL_CACHE", str(tmp_path))
     monkeypatch.setenv("MINIMODEL_JOBS", "1")
@@ -145,7 +146,7 @@ def test_the_contract_requires_a_competent_control_unless_the_break_says_why_not
     import dataclasses
 
     from minimodel.catalogue import find_break, metadata_problems
-    from minimodel.checker import contract_problems
+    from minimodel.harness.checker import contract_problems
 
     untrained = dataclasses.replace(find_break("broken-pad-is-eos"), steps=2)
     problems = contract_problems(untrained, seed=0)

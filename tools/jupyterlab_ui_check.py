@@ -1,7 +1,7 @@
 """A real UI check: JupyterLab in headless Chromium runs a learner notebook; a hint click is recorded.
 
 Needs Debian's chromium (/usr/bin/chromium) and PyPI's playwright (no browser download):
-    apt-get install chromium && .venv/bin/pip install playwright && just ui-check [b02_no_mask.ipynb]
+    apt-get install chromium && pip install playwright && just ui-check [b02_no_mask.ipynb]
 It prints what it found and leaves screenshots in /tmp/ui_shots. Not part of `just test`.
 """
 import os
@@ -21,7 +21,7 @@ shutil.copytree(repo / "notebooks", tmp / "nb")
 env = dict(os.environ, MINIMODEL_THREADS="2", MINIMODEL_RUNS=str(tmp / "runs"),
            MINIMODEL_LEARNERS=str(tmp / "learners"), MINIMODEL_LEARNER="ui-tester")
 nb = sys.argv[1] if len(sys.argv) > 1 else "b02_no_mask.ipynb"
-server = subprocess.Popen([str(repo / ".venv/bin/jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1",
+server = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
                            "--port", "8899", "--allow-root", "--ServerApp.token=tok",
                            f"--ServerApp.root_dir={tmp / 'nb'}"],
                           env=env, stdout=open(tmp / "server.log", "w"), stderr=subprocess.STDOUT)

@@ -2,30 +2,25 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import nbformat
 
-from minimodel import lab
 from minimodel.catalogue import Break, load_catalogue
-from minimodel.notebook_template import CELLS, INTRO, SOLUTION_INTRO
+from minimodel.catalogue.sources import fix_imports, healthy_source, stub_imports, stub_source
+from minimodel.notebooks.template import CELLS, INTRO, SOLUTION_INTRO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, solutions/, breaks/
 OUTDATED = "notebooks are outdated, run `just notebooks`"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-OTHER_GENERATORS = {"checkup.ipynb": "minimodel.checkup_notebook"}  # notebooks/ files no break owns
-
-
-def _slug(brk: Break) -> str:
-    return brk.module.rsplit(".", 1)[-1]  # breaks.b02_no_mask -> b02_no_mask
+OTHER_GENERATORS = {"checkup.ipynb": "minimodel.notebooks.capstone"}  # notebooks/ files no break owns
 
 
 def _fix_cell(brk: Break, solved: bool) -> str:
     names = list(brk.replaces)
-    lines = lab.fix_imports(names)
+    lines = fix_imports(names) if solved else stub_imports(names)
     head = ("\n".join(lines) + "\n\n\n") if lines else ""
-    bodies = [lab.healthy_source(n) if solved else lab.stub_source(n) for n in names]
+    bodies = [healthy_source(n) if solved else stub_source(n) for n in names]
     code = head + "\n\n".join(bodies)
     arg = names[0] if len(names) == 1 else "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
     check = f"report = lab.verify_fix(TAG, {arg})" + ("\nassert report.fixed, report.message" if solved else "")
@@ -36,8 +31,7 @@ def _fix_intro(brk: Break) -> str:
     names = list(brk.replaces)
     which = (f"the seam `{names[0]}`" if len(names) == 1
              else "the seams " + ", ".join(f"`{n}`" for n in names))
-    expect = lab.expectation(brk)
-    goal = ("keeps the detectors quiet, as the healthy code does" if expect == "no-effect"
+    goal = ("keeps the detectors quiet, as the healthy code does" if brk.expect == "no-effect"
             else "removes the symptom")
     return (f"Write {which}: the function(s) with the same signature as the broken code, so that "
             f"training {goal}. Replace the `raise NotImplementedError` line with your code.\n\n"
@@ -52,7 +46,7 @@ SOLUTION_FIX = ("The fix, written out. `verify_fix` trains again with it plugged
 def build(brk: Break, solved: bool = False) -> nbformat.NotebookNode:
     """The notebook for one break (the learner's, or the solution with the fix filled in)."""
     values = {"title": brk.title, "tag": brk.tag, "phase": brk.phase, "module": brk.module,
-              "intro": SOLUTION_INTRO if solved else INTRO.get(lab.expectation(brk), INTRO["symptom"]),
+              "intro": SOLUTION_INTRO if solved else INTRO[brk.expect],
               "fix_intro": SOLUTION_FIX if solved else _fix_intro(brk),
               "fix_source": _fix_cell(brk, solved)}
     cells = []
@@ -73,9 +67,9 @@ def render(nb: nbformat.NotebookNode) -> str:
 def fix_module(brk: Break) -> str:
     """solutions/<break>/fix.py: the fix as an importable module (FIX maps seam name -> function)."""
     names = list(brk.replaces)
-    lines = lab.fix_imports(names)
+    lines = fix_imports(names)
     head = f'"""The fix for {brk.tag}: the healthy code of {", ".join(names)}."""\n'
-    body = "\n\n".join(lab.healthy_source(n) for n in names)
+    body = "\n\n".join(healthy_source(n) for n in names)
     table = "FIX = {" + ", ".join(f'"{n}": {n}' for n in names) + "}\n"
     return head + ("\n".join(lines) + "\n") + "\n\n" + body + "\n\n" + table
 
@@ -84,7 +78,7 @@ def expected(root: Path = ROOT, catalogue: list[Break] | None = None) -> dict[Pa
     """Every generated file and its exact content."""
     files = {}
     for brk in load_catalogue() if catalogue is None else catalogue:
-        slug = _slug(brk)
+        slug = brk.slug
         files[root / "notebooks" / f"{slug}.ipynb"] = render(build(brk))
         files[root / "solutions" / slug / "solution.ipynb"] = render(build(brk, solved=True))
         files[root / "solutions" / slug / "fix.py"] = fix_module(brk)
@@ -132,15 +126,3 @@ def write_all(root: Path = ROOT, catalogue: list[Break] | None = None, echo=prin
     echo(f"{len(want)} files for {len(want) // 3} breaks; {changed} changed")
     return changed
 
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--check"]:
-        problems = outdated()
-        for p in problems:
-            print(f"  - {p}")
-        if problems:
-            print(f"error: {OUTDATED}", file=sys.stderr)
-            sys.exit(1)
-        print("notebooks are current")
-    else:
-        write_all()

@@ -1,4 +1,4 @@
-"""`python -m minimodel.checkup_notebook`: the capstone notebook (notebooks/checkup.ipynb), generated like the others.
+"""`python -m minimodel.notebooks.capstone`: the capstone notebook (notebooks/checkup.ipynb), generated like the others.
 
 A learner audits a small setup of their own kind (a model, a collator, a generation budget) that
 carries three seeded mistakes, predicts which checks fire, runs checkup, and fixes them. Fixed cell
@@ -7,12 +7,11 @@ ids and no outputs: regenerating gives byte-identical files.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import nbformat
 
-from minimodel.notebooks import KERNEL, ROOT, render
+from minimodel.notebooks.generate import KERNEL, ROOT, render
 
 PATH = Path("notebooks") / "checkup.ipynb"
 OUTDATED = "notebooks/checkup.ipynb is outdated, run `just notebooks`"
@@ -199,10 +198,3 @@ def write(root: Path = ROOT) -> bool:
     os.replace(tmp, path)
     return True
 
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--check"]:
-        problems = outdated()
-        print(OUTDATED if problems else f"{PATH} is current", file=sys.stderr if problems else sys.stdout)
-        sys.exit(1 if problems else 0)
-    print(f"wrote {PATH}" if write() else f"{PATH} unchanged")

@@ -1,16 +1,19 @@
-"""The break declaration (one frozen object per break) and the discovery of breaks/ by file name."""
+"""A break, declared once: the frozen object each breaks/bNN_<slug>.py fills in, and what makes it complete."""
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
-import pkgutil
+import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from minimodel import seams
-from minimodel.detectors import DETECTORS
+from minimodel.detectors import DETECTORS, Finding
+from minimodel.metrics import Metrics
 from minimodel.recipes import RECIPES
+
+Findings = dict[str, Finding]  # a run's findings by detector name, as a question's observe reads them
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class Question:
     text: str
     options: tuple[str, ...] = ()
     tolerance: float | None = None  # a numeric answer within this distance of the observation scores
-    observe: Callable[[dict, dict], str | float] | None = None  # (metrics, findings by name) -> answer
+    observe: Callable[[Metrics, Findings], str | float] | None = None  # (metrics, findings by name) -> answer
     default: str | float = ""  # used when a notebook runs headless and nobody answers
 
     @property
@@ -36,8 +39,6 @@ class Symptom:
 
 @dataclass(frozen=True)
 class Break:
-    id: str  # short name, e.g. "no-mask"
-    tag: str  # run tag, e.g. "broken-no-mask"
     title: str  # names the symptom, never the cause
     phase: str
     replaces: Mapping[str, Callable]  # seam name -> the broken function (its planted line says # BUG:)
@@ -58,6 +59,23 @@ class Break:
     # healthy control must be competent, as every other break's is (DESIGN: "Healthy means competent")
     half_trained: str = ""
     module: str = field(default="", compare=False)  # breaks.bNN_slug, filled in by discovery
+
+    # One name: the file name. breaks/b02_no_mask.py is the break "no-mask", run under the tag
+    # "broken-no-mask", with notebooks/b02_no_mask.ipynb and solutions/b02_no_mask/.
+    @property
+    def slug(self) -> str:
+        """The module's file name without .py: b02_no_mask."""
+        return self.module.rsplit(".", 1)[-1]
+
+    @property
+    def id(self) -> str:
+        """The short name: no-mask."""
+        return self.slug[4:].replace("_", "-")
+
+    @property
+    def tag(self) -> str:
+        """The run tag learners type: broken-no-mask."""
+        return f"broken-{self.id}"
 
     @property
     def fix(self) -> dict[str, Callable]:
@@ -89,14 +107,20 @@ class Break:
 
 
 EXPECTS = ("symptom", "no-effect", "sanity")
+MODULE_NAME = re.compile(r"breaks\.b\d\d_[a-z0-9]+(_[a-z0-9]+)*")
 
 
 def metadata_problems(b: Break) -> list[str]:
     """What is missing or inconsistent in a declaration (empty when it is complete)."""
     p = []
-    if not b.tag.startswith("broken-"):
-        p.append(f"tag {b.tag!r} must start with 'broken-'")
-    for name in ("id", "title", "phase", "cause", "why", "seen_in"):
+    if not MODULE_NAME.fullmatch(b.module):
+        p.append(f"module {b.module!r} must be breaks.bNN_<slug> (lower case, digits and '_')")
+    else:
+        todo = [i for i, line in enumerate(inspect.getsource(sys.modules[b.module]).splitlines(), 1) if "TODO" in line]
+        if todo:
+            p.append(f"breaks/{b.slug}.py still has TODO placeholders from `just new` (lines "
+                     f"{', '.join(map(str, todo))})")
+    for name in ("title", "phase", "cause", "why", "seen_in"):
         if not getattr(b, name).strip():
             p.append(f"{name} is empty")
     if len(b.hints) < 3:
@@ -128,33 +152,3 @@ def metadata_problems(b: Break) -> list[str]:
     p += [f"question {q.id!r} has no way to observe its answer" for q in b.questions
           if q.kind != "text" and q.observe is None]
     return p
-
-
-def load_catalogue() -> list[Break]:
-    """Every breaks/bNN_*.py module's BREAK, in teaching order (the bNN prefix)."""
-    import breaks
-
-    found = []
-    for info in sorted(pkgutil.iter_modules(breaks.__path__), key=lambda i: i.name):
-        if not (info.name[:1] == "b" and info.name[1:3].isdigit() and info.name[3:4] == "_"):
-            continue
-        module = importlib.import_module(f"breaks.{info.name}")
-        brk = getattr(module, "BREAK", None)
-        if not isinstance(brk, Break):
-            raise TypeError(f"breaks/{info.name}.py must define BREAK = Break(...)")
-        object.__setattr__(brk, "module", f"breaks.{info.name}")
-        found.append(brk)
-    tags = [b.tag for b in found]
-    dupes = {t for t in tags if tags.count(t) > 1}
-    if dupes:
-        raise ValueError(f"two breaks share the tag(s) {sorted(dupes)}")
-    return found
-
-
-def find_break(name: str, catalogue: list[Break] | None = None) -> Break:
-    """A break by tag ('broken-no-mask') or id ('no-mask'); a clear error listing the valid ones."""
-    catalogue = load_catalogue() if catalogue is None else catalogue
-    for b in catalogue:
-        if name in (b.tag, b.id):
-            return b
-    raise LookupError(f"unknown break {name!r}; breaks are: {', '.join(b.tag for b in catalogue)}")

@@ -14,9 +14,9 @@ def _finish(make_report, markdown: bool) -> None:
 
     from minimodel.checkup import CheckupError
     from minimodel.cli import fail
-    from minimodel.parallel import threads
+    from minimodel import settings
 
-    torch.set_num_threads(threads())  # as every minimodel command
+    torch.set_num_threads(settings.threads())  # as every minimodel command
     try:
         report = make_report()
     except CheckupError as e:

@@ -2,54 +2,43 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from minimodel import settings
 from minimodel.catalogue import Break
-from minimodel.detectors import Finding
-from minimodel.runs import now, versions, write_json
+from minimodel.harness.checkpoints import now, versions, write_json
+from minimodel.harness.findings import by_name, observe, run_findings
 
 
 class AnswerKeyError(ValueError):
     """A missing or damaged answer key: the message says which command rebuilds it."""
 
 
-def solutions_root() -> Path:
-    return Path(os.environ.get("MINIMODEL_SOLUTIONS", "solutions"))
-
-
 def key_path(brk: Break, root: Path | None = None) -> Path:
     """solutions/<module short name>/answer_key.json, e.g. solutions/b02_no_mask/answer_key.json."""
-    short = brk.module.split(".")[-1] if brk.module else brk.id
-    return (root if root is not None else solutions_root()) / short / "answer_key.json"
-
-
-def observe(brk: Break, metrics: dict, findings: dict[str, Finding]) -> dict:
-    """Each choice and number question's answer as the run shows it (text questions have none)."""
-    return {q.id: _rounded(q.observe(metrics, findings)) for q in brk.questions if q.observe is not None}
-
-
-def _rounded(value):
-    return round(value, 2) if isinstance(value, float) else value
+    return (root if root is not None else settings.solutions_root()) / brk.slug / "answer_key.json"
 
 
 def build_answer_key(brk: Break, seed: int = 0, steps: int | None = None) -> dict:
     """Run the break beside its healthy control and observe every question on that run."""
-    from minimodel.experiments import run_findings
-    from minimodel.verdict import recipe_for, run_break
+    from minimodel.harness.verdict import recipe_for, run_break
 
     recipe = recipe_for(brk, steps)
     v = run_break(brk, seed, recipe=recipe)
     findings = run_findings(brk, v.run.metrics, v.control.metrics)
-    by_name = {f["name"]: Finding(**f) for f in findings}
     return {
         "break": brk.tag, "seed": seed, "steps": recipe.steps, "recipe": brk.recipe,
         "generated_at": now(), "versions": versions(),
-        "answers": observe(brk, v.run.metrics, by_name),
-        "questions": {q.id: {"kind": q.kind, "text": q.text, "options": list(q.options), "tolerance": q.tolerance}
-                      for q in brk.questions},
-        "findings": findings,
+        "answers": observe(brk, v.run.metrics, by_name(findings)),
+        "questions": questions_of(brk),
+        "findings": [f.to_dict() for f in findings],
     }
+
+
+def questions_of(brk: Break) -> dict:
+    """The questions as a key records them: a key made for other questions cannot grade these."""
+    return {q.id: {"kind": q.kind, "text": q.text, "options": list(q.options), "tolerance": q.tolerance}
+            for q in brk.questions}
 
 
 def write_answer_key(brk: Break, seed: int = 0, root: Path | None = None, steps: int | None = None) -> Path:
@@ -71,3 +60,21 @@ def load_answer_key(brk: Break, root: Path | None = None) -> dict | None:
     if not isinstance(key, dict) or key.get("break") != brk.tag or not isinstance(key.get("answers"), dict):
         raise AnswerKeyError(f"{path} is not the answer key of {brk.tag}; rebuild it with: just answer-keys")
     return key
+
+
+def key_problems(brk: Break, root: Path | None = None) -> list[str]:
+    """Why the stored key cannot grade this break: missing, damaged, or made for other questions or another run."""
+    from minimodel.harness.verdict import recipe_for
+
+    rebuild = f"rebuild it with: just answer-keys --only {brk.tag}"
+    try:
+        key = load_answer_key(brk, root)
+    except AnswerKeyError as e:
+        return [str(e)]
+    path = key_path(brk, root)
+    if key is None:
+        return [f"{path} is missing; build it with: just answer-keys --only {brk.tag}"]
+    stale = [what for what, same in (("questions", key.get("questions") == questions_of(brk)),
+                                     ("recipe", key.get("recipe") == brk.recipe),
+                                     ("steps", key.get("steps") == recipe_for(brk).steps)) if not same]
+    return [f"{path} is stale (its {' and '.join(stale)} differ from the break's); {rebuild}"] if stale else []

@@ -1,4 +1,4 @@
-"""Run folders: atomic checkpoints loaded with weights_only=True, and manifest.json."""
+"""Files written whole or not at all: checkpoints (loaded with weights_only=True) and JSON, with their stamps."""
 from __future__ import annotations
 
 import json
@@ -19,10 +19,6 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, truncated or not ours."""
 
 
-def runs_root() -> Path:
-    return Path(os.environ.get("MINIMODEL_RUNS", "runs"))
-
-
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -31,7 +27,7 @@ def versions() -> dict:
     return {"minimodel": __version__, "torch": torch.__version__, "python": platform.python_version()}
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """Write to a temporary file beside `path`, then rename it over: readers see old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -47,12 +43,12 @@ def _atomic(path: Path, write) -> None:
 
 
 def write_json(path: Path, obj) -> None:
-    _atomic(path, lambda f: f.write(json.dumps(obj, indent=2, default=str).encode()))
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, default=str).encode()))
 
 
 def save_checkpoint(path: Path, model: GPT, meta: dict) -> None:
     payload = {"model": model.state_dict(), "config": asdict(model.cfg), "meta": meta}
-    _atomic(path, lambda f: torch.save(payload, f))
+    atomic_write(path, lambda f: torch.save(payload, f))
 
 
 def load_checkpoint(path: Path, retrain_hint: str) -> tuple[GPT, dict]:

@@ -35,10 +35,10 @@ def competent(metrics: dict) -> bool:
 
 def calibrate_one(job: tuple[str, int, int]) -> Calibration:
     """Train one recipe's healthy control for one seed, measuring AR exact match every `every` steps."""
-    from minimodel import control_cache
+    from minimodel.harness import control_cache
     from minimodel.evaluate import ar_eval, prompt_prefix, recall
     from minimodel.recipes import get_recipe
-    from minimodel.runner import execute
+    from minimodel.harness.runner import execute
 
     name, seed, every = job
     recipe = get_recipe(name)
@@ -72,7 +72,7 @@ def recipes_in_use() -> list[str]:
 
 def run_calibration(recipes: list[str], seeds: list[int], every: int = 100, jobs: int = 1, echo=print) -> bool:
     """Print, per recipe, each seed's steps to competence and final exact match; True if all are competent."""
-    from minimodel.parallel import map_jobs
+    from minimodel.harness.parallel import map_jobs
 
     jobs_list = [(name, seed, every) for name in recipes for seed in seeds]
     results: dict[str, list[Calibration]] = {name: [] for name in recipes}

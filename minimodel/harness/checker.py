@@ -1,4 +1,5 @@
-"""`just check`: every break's metadata is complete and its contract holds, with a margin, on every seed.
+"""`just check`: every break's metadata is complete and its contract holds, with a margin, on every seed;
+what is generated from the breaks or written about them (minimodel.harness.drift) matches them.
 
 The contract, per seed: the healthy control is competent (it learned its task); every symptom fires
 under the break and none fires with the fix (a "no-effect" break: none fires under the break either);
@@ -11,10 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from minimodel.calibrate import COMPETENT_AR, competent
+from minimodel.harness.calibrate import COMPETENT_AR, competent
+from minimodel.harness.drift import drift_problems
 from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
 from minimodel.detectors import DETECTORS, MARGIN, Finding, clearly, detect
-from minimodel.verdict import run_break
+from minimodel.harness.verdict import run_break
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,10 @@ def margin_table(readings: list[Reading]) -> list[str]:
 
 
 def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int = 1,
-               table: bool = False) -> bool:
-    from minimodel.parallel import map_jobs
+               table: bool = False, contract: bool = True) -> bool:
+    """Every break's metadata and (unless `contract` is False) its contract on these seeds, then the drift of
+    what is generated from or written about the breaks; True when all of it holds."""
+    from minimodel.harness.parallel import map_jobs
 
     catalogue = load_catalogue()
     if only:
@@ -145,7 +149,7 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int 
         problems = metadata_problems(brk)
         readings: list[Reading] = []
         summaries: list[dict] = []
-        if not problems:
+        if not problems and contract:
             for rs, other, summary in map_jobs(_job, [(brk.tag, s) for s in seeds], jobs):
                 readings += rs
                 problems += other
@@ -153,32 +157,20 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int 
             problems += [r.problem() for r in readings if not r.ok]
         ok &= not problems
         status = "ok" if not problems else "FAILED"
-        echo(f"{brk.tag:<28} {status:<7} ({time.perf_counter() - t0:.1f} s, seeds {_seed_text(seeds)})")
+        what = f"{time.perf_counter() - t0:.1f} s, seeds {_seed_text(seeds)}" if contract else "metadata, no contract"
+        echo(f"{brk.tag:<28} {status:<7} ({what})")
         if table and readings:
             for row in margin_table(readings) + summary_rows(summaries):
                 echo(row)
         for p in problems:
             echo(f"    - {p}")
-    return notebooks_current(echo) and ok
+    drift = drift_problems(catalogue, every_break=not only)
+    echo("generated files and the README: " + ("current" if not drift else "OUTDATED"))
+    for p in drift:
+        echo(f"    - {p}")
+    return ok and not drift
 
 
 def _seed_text(seeds: list[int]) -> str:
     return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 1 \
         else ",".join(map(str, seeds))
-
-
-def notebooks_current(echo=print) -> bool:
-    """The generated notebooks match breaks/ and the template (and none belongs to a removed break)."""
-    try:
-        from minimodel.notebooks import OUTDATED, outdated
-    except ImportError as e:  # nbformat comes with the dev extras
-        echo(f"notebooks: not checked ({e}); install the dev extras: pip install -e '.[dev]'")
-        return True
-    from minimodel import checkup_notebook
-
-    stale = outdated() + checkup_notebook.outdated()
-    if stale:
-        echo(f"error: {OUTDATED}")
-        for p in stale:
-            echo(f"    - {p}")
-    return not stale

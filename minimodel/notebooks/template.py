@@ -1,6 +1,6 @@
 """The one template every break notebook is generated from: (cell id, kind, text) per section, in order.
 
-Placeholders in braces are filled from the break's declaration by minimodel.notebooks. The id of a
+Placeholders in braces are filled from the break's declaration by minimodel.notebooks.generate. The id of a
 cell is fixed by its section, so regenerating an unchanged catalogue gives byte-identical files.
 """
 

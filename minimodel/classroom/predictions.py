@@ -4,60 +4,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import re
 from pathlib import Path
 
 from minimodel.catalogue import Break, Question
-from minimodel.runs import now, write_json
+from minimodel.classroom.learners import LearnerError, prediction_path
+from minimodel.harness.checkpoints import now, write_json
 
 FORMAT = 1
-_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-class PredictionError(ValueError):
-    """A bad learner name, bad answers or a damaged prediction file: the message says what to do."""
-
-
-def learners_root() -> Path:
-    return Path(os.environ.get("MINIMODEL_LEARNERS", "learners"))
-
-
-def check_learner(name: str) -> str:
-    """The name itself when it is safe as one folder name under learners/, else a PredictionError."""
-    if not isinstance(name, str) or not name.strip():
-        raise PredictionError("the learner name is empty; pass one such as --learner ada")
-    if "/" in name or "\\" in name or ".." in name:
-        raise PredictionError(f"learner name {name!r} contains a path separator or '..'; "
-                              "use letters, digits, '.', '_' and '-' only")
-    if name.startswith("."):
-        raise PredictionError(f"learner name {name!r} starts with a dot; start it with a letter or digit")
-    if not _NAME.fullmatch(name):
-        raise PredictionError(f"learner name {name!r} is not allowed; use 1-64 of letters, digits, "
-                              "'.', '_' and '-'")
-    return name
-
-
-def learner_folder(learner: str, root: Path | None = None) -> Path:
-    return (root if root is not None else learners_root()) / check_learner(learner)
-
-
-def prediction_path(learner: str, brk: Break, root: Path | None = None) -> Path:
-    return learner_folder(learner, root) / f"{brk.tag}.prediction.json"
-
-
-def hints_path(learner: str, brk: Break, root: Path | None = None) -> Path:
-    return learner_folder(learner, root) / f"{brk.tag}.hints.json"
-
-
-def run_log_path(learner: str, tag: str, root: Path | None = None) -> Path:
-    """Every run started for this learner and tag, oldest first (the run folder keeps only the last)."""
-    return learner_folder(learner, root) / f"{tag}.runs.json"
-
-
-def learner_run_folder(learner: str, tag: str, root: Path | None = None) -> Path:
-    """learners/<name>/runs/<tag>/: where a learner's runs go, so two learners never overwrite each other."""
-    return learner_folder(learner, root) / "runs" / tag
+class PredictionError(LearnerError):
+    """Bad answers or a damaged prediction file: the message says what to do."""
 
 
 def digest(learner: str, tag: str, answers: dict) -> str:
@@ -150,40 +107,6 @@ def seal(learner: str, brk: Break, answers: dict, root: Path | None = None) -> d
     version = {"revision": len(versions) + 1, "answers": answers, "sealed_at": now(), "digest": d}
     write_json(path, {"format": FORMAT, "learner": learner, "break": brk.tag, "versions": versions + [version]})
     return version
-
-
-def _read_list(path: Path) -> list:
-    if not path.exists():
-        return []
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if not isinstance(data, list):
-        raise PredictionError(f"{path} is damaged (not a JSON list); move it aside and try again")
-    return data
-
-
-def record_hint(learner: str, brk: Break, level: int, root: Path | None = None) -> None:
-    """Note that the learner revealed hint number `level` (1 = the first, vaguest hint)."""
-    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= len(brk.hints):
-        raise PredictionError(f"hint level must be 1 to {len(brk.hints)} for {brk.tag}, got {level!r}")
-    path = hints_path(learner, brk, root)
-    write_json(path, _read_list(path) + [{"level": level, "revealed_at": now()}])
-
-
-def hints(learner: str, brk: Break, root: Path | None = None) -> list[dict]:
-    return _read_list(hints_path(learner, brk, root))
-
-
-def log_run(learner: str, tag: str, entry: dict, root: Path | None = None) -> None:
-    """Append one run to learners/<name>/<tag>.runs.json (a damaged log is restarted, not trusted)."""
-    path = run_log_path(learner, tag, root)
-    try:
-        entries = _read_list(path)
-    except PredictionError:
-        entries = [{"note": "the earlier log was damaged and restarted", "at": now()}]
-    write_json(path, entries + [entry])
 
 
 def in_force_stamp(learner: str, brk: Break | None, root: Path | None = None) -> dict | None:

@@ -1,20 +1,18 @@
-"""Grading: every learner x break x question, the sealed prediction against what the learner's run showed."""
+"""Grading: every learner x break x question, the sealed prediction against what the learner's run showed.
+
+The gradebook's files (CSV and report) are written by minimodel.classroom.gradebook."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from minimodel.answer_key import AnswerKeyError, load_answer_key
-from minimodel.catalogue import Break, Question, load_catalogue
-from minimodel.detectors import Finding, detect
-from minimodel.experiments import BASELINE
-from minimodel.predictions import PredictionError, check_learner, digest, read_file
-from minimodel.runs import _atomic, now
+from minimodel.catalogue import BASELINE, Break, load_catalogue
+from minimodel.classroom.learners import LearnerError, check_learner
+from minimodel.classroom.predictions import digest, read_file
+from minimodel.harness.answer_keys import AnswerKeyError, load_answer_key
+from minimodel.harness.findings import observe_one, score, stored_findings
 
 COLUMNS = ["learner", "break", "question", "kind", "predicted", "observed", "tolerance", "score", "max_score",
            "graded_against", "revision_graded", "revisions", "sealed_at", "first_run_at", "sealed_before_run",
@@ -92,7 +90,7 @@ def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[
         if kind == "prediction":
             try:
                 w.versions = read_file(path, learner, b.tag)["versions"]
-            except PredictionError as e:  # its message names the file already
+            except LearnerError as e:  # its message names the file already
                 w.unreadable = str(e)
                 problems.append(f"{e}; prediction skipped")
         elif kind == "hints":
@@ -187,33 +185,21 @@ def timing(w: Work) -> Timing:
 
 # ----------------------------------------------------------------------------------------------- observing
 
-def _findings_by_name(brk: Break, manifest: dict) -> dict[str, Finding]:
-    """The manifest's findings as Finding objects; a break detector it lacks is recomputed from its metrics."""
-    names = {f.name for f in fields(Finding)}
-    found = {d["name"]: Finding(**{k: d.get(k) for k in names})
-             for d in manifest["findings"] if isinstance(d, dict) and "name" in d}
-    lacking = [n for n in brk.detectors if n not in found]
-    if lacking:
-        control = (manifest.get("control") or {}).get("metrics")
-        found |= {f.name: f for f in detect(lacking, manifest["metrics"], control, brk.thresholds)}
-    return found
-
-
 def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
     """question id -> observed answer, and question id -> where it came from ('run' or 'answer_key')."""
     observed, source = {}, {}
     if w.manifest is not None:
         try:
-            by_name = _findings_by_name(w.brk, w.manifest)
+            found = stored_findings(w.brk, w.manifest)
         except (KeyError, TypeError, ValueError) as e:
-            by_name = None
+            found = None
             problems.append(f"{w.learner} x {w.brk.tag}: the run's findings are unusable ({type(e).__name__}: {e}); "
                             "graded against the answer key")
         for q in w.brk.questions:
-            if q.observe is None or by_name is None:
+            if q.observe is None or found is None:
                 continue
             try:
-                observed[q.id] = observe_one(q, w.manifest["metrics"], by_name)
+                observed[q.id] = observe_one(q, w.manifest["metrics"], found)
                 source[q.id] = "run"
             except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
                 problems.append(f"{w.learner} x {w.brk.tag}: cannot observe {q.id!r} in the run "
@@ -223,27 +209,6 @@ def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
         if qid not in observed:
             observed[qid], source[qid] = value, "answer_key"
     return observed, source
-
-
-def observe_one(q: Question, metrics: dict, by_name: dict) -> str | float:
-    value = q.observe(metrics, by_name)
-    return round(float(value), 2) if q.kind == "number" else value
-
-
-# ----------------------------------------------------------------------------------------------- scoring
-
-def score(q: Question, predicted, observed) -> int | str:
-    """1 or 0 for a choice (equal) or a number (within the tolerance); '' for text (the instructor's)."""
-    if q.kind == "text" or observed is None:
-        return ""
-    if predicted is None:
-        return 0
-    if q.kind == "choice":
-        return int(predicted == observed)
-    try:
-        return int(abs(float(predicted) - float(observed)) <= q.tolerance + 1e-9)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _cell(value) -> str:
@@ -322,7 +287,7 @@ def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | No
             continue
         try:
             learner = check_learner(folder.name)
-        except PredictionError as e:
+        except LearnerError as e:
             problems.append(f"{folder}: refused ({e})")
             continue
         if folder.is_symlink():
@@ -348,91 +313,3 @@ def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | No
         for b in breaks:
             rows += rows_for(works.get(b.tag) or Work(learner, b), keys, problems)
     return Gradebook(rows, problems, sorted(per_learner), breaks)
-
-
-# ----------------------------------------------------------------------------------------------- output
-
-def gradebook_csv(book: Gradebook) -> str:
-    out = io.StringIO()
-    w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(book.rows)
-    return out.getvalue()
-
-
-def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def report(book: Gradebook, root: Path) -> str:
-    """The readable report: per-learner totals, the class's most common wrong predictions, what is missing."""
-    lines = [f"# Gradebook for {root}", "",
-             f"Generated {now()}: {len(book.learners)} learner(s), {len(book.breaks)} break(s), "
-             f"{len(book.rows)} row(s). Each choice or number scores 1 when it matches what the learner's own run "
-             "showed (or the answer key when there is no run); free text is left for you.", ""]
-    lines += ["## Per learner", "",
-              "| learner | break | score | sealed before first run | revised after run | hints used | "
-              "graded against |", "|---|---|---|---|---|---|---|"]
-    totals: dict[str, list[int]] = {}
-    by_pair: dict[tuple[str, str], list[dict]] = {}
-    for r in book.rows:
-        by_pair.setdefault((r["learner"], r["break"]), []).append(r)
-    for (learner, tag), rs in by_pair.items():
-        got = sum(r["score"] for r in rs if r["score"] != "")
-        out_of = sum(r["max_score"] for r in rs if r["max_score"] != "")
-        t = totals.setdefault(learner, [0, 0])
-        t[0] += got
-        t[1] += out_of
-        first = rs[0]
-        sources = sorted({r["graded_against"] for r in rs if r["graded_against"]})
-        status = "missing" if first["missing"] == "yes" else first["sealed_before_run"] or "not run yet"
-        lines.append(f"| {learner} | {tag} | {got}/{out_of} | {status} | {first['revised_after_run'] or '-'} | "
-                     f"{first['hints_used'] if first['hints_used'] != '' else '?'} | {', '.join(sources) or '-'} |")
-    lines += ["", "| learner | total | share |", "|---|---|---|"]
-    for learner, (got, out_of) in totals.items():
-        lines.append(f"| {learner} | {got}/{out_of} | {got / out_of:.0%} |" if out_of else f"| {learner} | 0/0 | - |")
-    lines += ["", "## The class's most common wrong predictions", ""]
-    any_wrong = False
-    for b in book.breaks:
-        for q in b.questions:
-            if q.kind == "text":
-                continue
-            wrong = [r for r in book.rows if r["break"] == b.tag and r["question"] == q.id
-                     and r["score"] == 0 and r["predicted"] != ""]
-            if not wrong:
-                continue
-            any_wrong = True
-            answered = sum(1 for r in book.rows if r["break"] == b.tag and r["question"] == q.id
-                           and r["predicted"] != "" and r["score"] != "")
-            counts = Counter(r["predicted"] for r in wrong).most_common()
-            seen = Counter(r["observed"] for r in book.rows if r["break"] == b.tag and r["question"] == q.id
-                           and r["observed"] != "").most_common(1)
-            obs = (f"observed {seen[0][0]!r}" if q.kind == "choice"
-                   else f"observed about {seen[0][0]}, +/-{q.tolerance:g}")
-            lines.append(f"- **{b.tag} / {q.id}** ({obs}; {len(wrong)} of {answered} wrong): "
-                         + ", ".join(f"{_md(p)!r} x{n}" for p, n in counts))
-    if not any_wrong:
-        lines.append("None: every graded choice and number matched.")
-    missing = sorted({(r["learner"], r["break"]) for r in book.rows if r["missing"] == "yes"})
-    lines += ["", "## Missing predictions", ""]
-    lines += [f"- {learner}: {tag}" for learner, tag in missing] or ["None."]
-    text_rows = [r for r in book.rows if r["kind"] == "text" and r["predicted"]]
-    lines += ["", "## Free text, for you to score (the `score` column is left empty)", ""]
-    if text_rows:
-        lines += ["| learner | break | question | answer |", "|---|---|---|---|"]
-        lines += [f"| {r['learner']} | {r['break']} | {r['question']} | {_md(r['predicted'])} |" for r in text_rows]
-    else:
-        lines.append("None.")
-    lines += ["", "## Files skipped or partly used", ""]
-    lines += [f"- {_md(p)}" for p in book.problems] or ["None."]
-    lines += ["", "Sealing is tamper-evident, not tamper-proof: a learner who edits files by hand can rewrite "
-              "history; the digests and the run records make such edits visible, they cannot prevent them.", ""]
-    return "\n".join(lines)
-
-
-def write_outputs(book: Gradebook, root: Path, out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / "gradebook.csv", out / "report.md"
-    _atomic(csv_path, lambda f: f.write(gradebook_csv(book).encode()))
-    _atomic(md_path, lambda f: f.write(report(book, root).encode()))
-    return csv_path, md_path

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import torch
 
-from minimodel import control_cache, seams
+from minimodel import seams, settings
+from minimodel.harness import control_cache
 from minimodel.catalogue import Break
 from minimodel.detectors import Finding, detect
 from minimodel.recipes import Recipe, get_recipe
-from minimodel.runner import RunResult, execute, remeasure
+from minimodel.harness.findings import Table, findings_table
+from minimodel.harness.runner import RunResult, execute, remeasure
 
 _controls: dict[tuple[Recipe, int, int], RunResult] = {}  # healthy runs, reused within a process
 
@@ -22,7 +24,7 @@ def recipe_for(brk: Break, steps: int | None = None) -> Recipe:
 def healthy_control(recipe: Recipe, seed: int, progress: bool = False, note=print) -> RunResult:
     """The same task, preset, seed and steps with every seam healthy.
 
-    Cached in the process, and on disk in the user's cache folder (`minimodel.control_cache`):
+    Cached in the process, and on disk in the user's cache folder (`minimodel.harness.control_cache`):
     the same recipe, seed, thread count and library give the same numbers, so a second break on
     the same recipe, or the same break again, trains only its own run.
     """
@@ -83,9 +85,9 @@ def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult],
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from minimodel.parallel import default_jobs, init_worker
+    from minimodel.harness.parallel import init_worker
 
-    if _control_is_ready(recipe, seed) or default_jobs() < 2:
+    if _control_is_ready(recipe, seed) or settings.jobs() < 2:
         healthy_control(recipe, seed, progress, note)
         return train_own()
     note("healthy control: training side by side in a second process")
@@ -114,16 +116,10 @@ class Verdict:
     def fired(self) -> list[str]:
         return [f.name for f in self.findings if f.fired]
 
-    def table(self) -> str:
-        """Findings side by side: this run against the healthy control."""
+    def table(self) -> Table:
+        """The break's detectors side by side: this run against the healthy control."""
         label = "with your fix" if self.fix_applied else self.brk.tag
-        rows = [f"{'detector':<22} {label:>18} {'healthy control':>18}  threshold"]
-        for f, c in zip(self.findings, self.control_findings):
-            def cell(x: Finding) -> str:
-                v = "n/a" if x.value is None else f"{x.value:.4g}"
-                return f"{v} {'FIRED' if x.fired else 'quiet'}"
-            rows.append(f"{f.name:<22} {cell(f):>18} {cell(c):>18}  {f.threshold:g}")
-        return "\n".join(rows)
+        return findings_table(self.brk, self.findings, self.control_findings, label)
 
 
 def fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:

@@ -61,7 +61,7 @@ def train_cell(job: tuple[str, str, int, int]) -> Cell:
     from minimodel.catalogue import find_break
     from minimodel.data import BATCHERS
     from minimodel.evaluate import ar_eval, prompt_prefix
-    from minimodel.runner import execute
+    from minimodel.harness.runner import execute
 
     experiment, mask, seed, steps = job
     recipe = recipe_for(experiment, mask, steps)
@@ -124,7 +124,7 @@ def _status(cells: list[Cell]) -> str:
 
 def run_report(seeds: list[int], steps: int, experiments: list[str] | None = None, jobs: int = 1,
                echo=print) -> list[Cell]:
-    from minimodel.parallel import map_jobs
+    from minimodel.harness.parallel import map_jobs
 
     chosen = experiments or list(EXPERIMENTS)
     work = [(e, m, s, steps) for e in chosen for m in MASKS for s in seeds]

@@ -3,7 +3,7 @@
 An entry is keyed by everything that changes a run's numbers: the recipe, the seed, the torch
 thread count, the library's source, torch's version and, for a break's run, the source of the
 catalogue module that plants it (a learner's own functions are never cached). It lives in the user's cache folder
-(`MINIMODEL_CACHE`, default `$XDG_CACHE_HOME/minimodel` or `~/.cache/minimodel`), never in the
+(`settings.cache_dir()`: MINIMODEL_CACHE, default `$XDG_CACHE_HOME/minimodel` or `~/.cache/minimodel`), never in the
 repository. Entries are written atomically; one that is corrupt, truncated or made under another
 key is ignored (with a one-line note) and trained again, never trusted.
 """
@@ -12,31 +12,26 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import inspect
 import json
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
 
+from minimodel import settings
 from minimodel.recipes import Recipe
-from minimodel.runs import CheckpointError, load_checkpoint, save_checkpoint
+from minimodel.harness.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
 FORMAT = 1
 
 
-def cache_dir() -> Path:
-    if os.environ.get("MINIMODEL_CACHE"):
-        return Path(os.environ["MINIMODEL_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "minimodel"
-
-
 # the modules whose code decides a control's numbers (how it is built, trained and measured); the
 # recipe's values are in the key themselves
-TRAINING_CODE = ("model.py", "seams.py", "probes.py", "tokenizer.py", "tasks.py", "data.py", "train.py",
-                 "evaluate.py", "runner.py")
+TRAINING_CODE = ("minimodel.model", "minimodel.seams", "minimodel.probes", "minimodel.tokenizer", "minimodel.tasks",
+                 "minimodel.data", "minimodel.train", "minimodel.evaluate", "minimodel.metrics",
+                 "minimodel.harness.runner")
 
 
 @functools.cache
@@ -44,7 +39,7 @@ def library_digest() -> str:
     """A digest of the code that trains and measures a control: any change to it invalidates the cache."""
     h = hashlib.sha256()
     for name in TRAINING_CODE:
-        h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes())
+        h.update(name.encode() + b"\0" + Path(importlib.util.find_spec(name).origin).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -69,7 +64,7 @@ def entry_key(recipe: Recipe, seed: int, replacements: Mapping[str, Callable] | 
 def entry_path(key: dict) -> Path:
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
     kind = "run" if key.get("replacements") else "control"
-    return cache_dir() / f"{kind}-seed{key['seed']}-{digest}.pt"
+    return settings.cache_dir() / f"{kind}-seed{key['seed']}-{digest}.pt"
 
 
 def load(recipe: Recipe, seed: int, note: Callable[[str], None] = print,

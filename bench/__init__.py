@@ -1,0 +1,1 @@
+"""Figures, not tests: `just bench` (python -m bench.bench) and `python -m bench.checkup_bench`."""

@@ -1,0 +1,1 @@
+"""The classroom: learners' folders, sealed predictions and the gradebook."""

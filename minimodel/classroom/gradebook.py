@@ -1,0 +1,96 @@
+"""The gradebook's files: gradebook.csv (one row per learner x break x question) and report.md for the instructor."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+from minimodel.classroom.grade import COLUMNS, Gradebook
+from minimodel.harness.checkpoints import atomic_write, now
+
+
+def gradebook_csv(book: Gradebook) -> str:
+    out = io.StringIO()
+    w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(book.rows)
+    return out.getvalue()
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def report(book: Gradebook, root: Path) -> str:
+    """The readable report: per-learner totals, the class's most common wrong predictions, what is missing."""
+    lines = [f"# Gradebook for {root}", "",
+             f"Generated {now()}: {len(book.learners)} learner(s), {len(book.breaks)} break(s), "
+             f"{len(book.rows)} row(s). Each choice or number scores 1 when it matches what the learner's own run "
+             "showed (or the answer key when there is no run); free text is left for you.", ""]
+    lines += ["## Per learner", "",
+              "| learner | break | score | sealed before first run | revised after run | hints used | "
+              "graded against |", "|---|---|---|---|---|---|---|"]
+    totals: dict[str, list[int]] = {}
+    by_pair: dict[tuple[str, str], list[dict]] = {}
+    for r in book.rows:
+        by_pair.setdefault((r["learner"], r["break"]), []).append(r)
+    for (learner, tag), rs in by_pair.items():
+        got = sum(r["score"] for r in rs if r["score"] != "")
+        out_of = sum(r["max_score"] for r in rs if r["max_score"] != "")
+        t = totals.setdefault(learner, [0, 0])
+        t[0] += got
+        t[1] += out_of
+        first = rs[0]
+        sources = sorted({r["graded_against"] for r in rs if r["graded_against"]})
+        status = "missing" if first["missing"] == "yes" else first["sealed_before_run"] or "not run yet"
+        lines.append(f"| {learner} | {tag} | {got}/{out_of} | {status} | {first['revised_after_run'] or '-'} | "
+                     f"{first['hints_used'] if first['hints_used'] != '' else '?'} | {', '.join(sources) or '-'} |")
+    lines += ["", "| learner | total | share |", "|---|---|---|"]
+    for learner, (got, out_of) in totals.items():
+        lines.append(f"| {learner} | {got}/{out_of} | {got / out_of:.0%} |" if out_of else f"| {learner} | 0/0 | - |")
+    lines += ["", "## The class's most common wrong predictions", ""]
+    any_wrong = False
+    for b in book.breaks:
+        for q in b.questions:
+            if q.kind == "text":
+                continue
+            wrong = [r for r in book.rows if r["break"] == b.tag and r["question"] == q.id
+                     and r["score"] == 0 and r["predicted"] != ""]
+            if not wrong:
+                continue
+            any_wrong = True
+            answered = sum(1 for r in book.rows if r["break"] == b.tag and r["question"] == q.id
+                           and r["predicted"] != "" and r["score"] != "")
+            counts = Counter(r["predicted"] for r in wrong).most_common()
+            seen = Counter(r["observed"] for r in book.rows if r["break"] == b.tag and r["question"] == q.id
+                           and r["observed"] != "").most_common(1)
+            obs = (f"observed {seen[0][0]!r}" if q.kind == "choice"
+                   else f"observed about {seen[0][0]}, +/-{q.tolerance:g}")
+            lines.append(f"- **{b.tag} / {q.id}** ({obs}; {len(wrong)} of {answered} wrong): "
+                         + ", ".join(f"{_md(p)!r} x{n}" for p, n in counts))
+    if not any_wrong:
+        lines.append("None: every graded choice and number matched.")
+    missing = sorted({(r["learner"], r["break"]) for r in book.rows if r["missing"] == "yes"})
+    lines += ["", "## Missing predictions", ""]
+    lines += [f"- {learner}: {tag}" for learner, tag in missing] or ["None."]
+    text_rows = [r for r in book.rows if r["kind"] == "text" and r["predicted"]]
+    lines += ["", "## Free text, for you to score (the `score` column is left empty)", ""]
+    if text_rows:
+        lines += ["| learner | break | question | answer |", "|---|---|---|---|"]
+        lines += [f"| {r['learner']} | {r['break']} | {r['question']} | {_md(r['predicted'])} |" for r in text_rows]
+    else:
+        lines.append("None.")
+    lines += ["", "## Files skipped or partly used", ""]
+    lines += [f"- {_md(p)}" for p in book.problems] or ["None."]
+    lines += ["", "Sealing is tamper-evident, not tamper-proof: a learner who edits files by hand can rewrite "
+              "history; the digests and the run records make such edits visible, they cannot prevent them.", ""]
+    return "\n".join(lines)
+
+
+def write_outputs(book: Gradebook, root: Path, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / "gradebook.csv", out / "report.md"
+    atomic_write(csv_path, lambda f: f.write(gradebook_csv(book).encode()))
+    atomic_write(md_path, lambda f: f.write(report(book, root).encode()))
+    return csv_path, md_path

@@ -1,0 +1,83 @@
+"""One run of a recipe, seams replaced or not: build, train, then measure everything side by side."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import torch
+
+from minimodel import seams
+from minimodel.data import BATCHERS
+from minimodel.evaluate import tf_losses
+from minimodel.metrics import Metrics, measure, training_facts
+from minimodel.model import GPT, preset
+from minimodel.probes import leak_gradient
+from minimodel.recipes import Recipe
+from minimodel.tasks import Task
+from minimodel.train import train
+
+
+@dataclass
+class RunResult:
+    recipe: Recipe
+    seed: int
+    replacements: dict[str, Callable]  # the seams that did not run their healthy code
+    metrics: Metrics
+    train_losses: list[float]
+    model: GPT = field(repr=False)
+    task: Task = field(repr=False)
+    seconds: float = 0.0
+    owner: str = "a replacement"
+
+    def installed(self):
+        """The seams this run trained with, for inspecting its model afterwards (heatmaps, samples)."""
+        return seams.replaced(self.replacements, self.owner)
+
+
+def run_data(recipe: Recipe, seed: int):
+    """The task, the training batcher, and fixed held-out and training probe batches for a seed."""
+    task = recipe.make_task(seed)
+    Batcher = BATCHERS[recipe.batching]
+    train_data = Batcher(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+    val_data = Batcher(task, task.val, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+    return task, train_data, val_data.fixed_batches(recipe.eval_batches), train_data.fixed_batches(recipe.eval_batches)
+
+
+def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] | None = None,
+            owner: str = "a replacement", progress: bool = False, label: str = "train",
+            after_step: Callable[[int, GPT, Task], None] | None = None) -> RunResult:
+    """Build task, data and model from `seed`, train with the replacements installed, measure."""
+    replacements = {k: fn for k, fn in (replacements or {}).items()
+                    if fn is not getattr(seams.REGISTRY.get(k), "healthy", None)}
+    t0 = time.perf_counter()
+    with seams.replaced(replacements, owner):
+        task, train_data, val_batches, train_probe = run_data(recipe, seed)
+        tok = task.tokenizer
+        torch.manual_seed(seed)
+        model = GPT(preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size))
+        model.eval()
+        leak = leak_gradient(model, val_batches[0].x[:2])
+        loss_init = tf_losses(model, val_batches, tok)["loss"]
+        watch = None if after_step is None else (lambda step: after_step(step, model, task))
+        losses = train(model, train_data.sample, recipe, progress=progress, label=label, after_step=watch)
+        metrics = measure(model, task, recipe, val_batches, train_probe)
+    metrics.update(training_facts(task, recipe, losses, leak, loss_init))
+    return RunResult(recipe, seed, replacements, metrics, losses, model, task,
+                     time.perf_counter() - t0, owner)
+
+
+def remeasure(trained: RunResult, replacements: Mapping[str, Callable], owner: str = "a replacement") -> RunResult:
+    """A trained run measured again with evaluation-only seams replaced.
+
+    Training never calls those seams, so training under them would give this very model: only the
+    measurements differ, and only they are redone.
+    """
+    if not seams.evaluation_only(replacements):
+        raise ValueError(f"remeasure needs evaluation-only seams, got {sorted(replacements)}")
+    t0 = time.perf_counter()
+    with seams.replaced(replacements, owner):
+        task, _, val_batches, train_probe = run_data(trained.recipe, trained.seed)
+        metrics = {**trained.metrics, **measure(trained.model, task, trained.recipe, val_batches, train_probe)}
+    return RunResult(trained.recipe, trained.seed, dict(replacements), metrics, trained.train_losses,
+                     trained.model, task, time.perf_counter() - t0, owner)

@@ -1,0 +1,179 @@
+"""What a run measures: the metrics schema, one line per field, and the functions that fill it.
+
+Detectors, break questions, the notebook, the verdict and the grader all read a run through this
+schema; a manifest's "metrics" is one `Metrics`. Keys that hold a number per answer length are ints
+here and strings once the metrics went through JSON.
+"""
+from __future__ import annotations
+
+import math
+from typing import NotRequired, TypedDict
+
+import torch
+
+from minimodel import seams
+from minimodel.data import Batch, encode_example
+from minimodel.evaluate import (ambiguous_prompt_share, ar_eval, first_token_agreement, free_run, prompt_prefix,
+                                recall, tf_exact_match, tf_losses)
+from minimodel.probes import future_attention_mass, record_attention
+from minimodel.recipes import Recipe
+from minimodel.seams import IGNORE_INDEX
+from minimodel.tasks import Task
+
+
+class TFLosses(TypedDict):
+    loss: NotRequired[float]  # the loss the model trains on (the loss seams), on held-out batches
+    answer: NotRequired[float]  # loss over every true answer token and its stop, whatever the targets say
+    next_token: NotRequired[float]  # loss against every true next token that is not PAD, BOS or PAUSE
+    answer_token_accuracy: NotRequired[float]  # share of answer tokens whose teacher-forced argmax is right
+    by_kind: dict[str, float]  # the training loss per kind of target: digit, sep, eos, other, pad, ...
+    supervised_share: float  # share of target positions that are supervised (not the ignore index)
+
+
+class Sample(TypedDict):
+    prompt: str  # the held-out prompt, as text
+    target: str  # the answer it owes
+    generated: str  # what greedy generation produced (the stop token removed)
+    stopped: bool  # a stop token came out within the budget
+    exact: bool  # the answer and its stop came out exactly
+
+
+class AREval(TypedDict):
+    exact_match: float  # share of held-out prompts whose greedy continuation is the answer and its stop
+    malformed_share: float  # share of continuations that are not an answer (answer characters, then the stop)
+    exact_by_answer_length: dict[int, float]  # exact match per answer length in characters
+    stop_rate: float  # share of continuations that end with the stop token
+    stop_rate_by_answer_length: dict[int, float]  # the stop rate per answer length
+    budget: int  # tokens generated at most (the generation_budget seam)
+    right_but_no_stop: float  # share whose answer digits came out right but no stop followed
+    samples: list[Sample]  # the first few, shown beside their targets
+
+
+class FreeRun(TypedDict):
+    loop_share: float  # share of 24-token continuations past the stop that end in a loop of 1-3 tokens
+    texts: list[str]  # the first four continuations
+
+
+class RecallProbe(TypedDict):
+    prompt: str  # a recall prompt of the task ("" is BOS alone)
+    expected: str  # the exact continuation greedy decoding owes
+    generated: str  # what it produced
+    correct_share: float  # share of the expected text produced before the first mistake
+
+
+class Metrics(TypedDict):
+    tf: TFLosses  # teacher-forced losses on held-out batches
+    tf_exact_match: float  # share of held-out examples whose every answer token is the teacher-forced argmax
+    tf_exact_by_answer_length: dict[int, float]  # the same per answer length in characters
+    ar: AREval  # greedy (autoregressive) generation from held-out prompts
+    accuracy: float  # the accuracy a report leads with (the headline_accuracy seam)
+    first_token_agreement: float  # share of prompts whose first generated token is the forward pass's argmax
+    ambiguous_prompt_share: float  # share of held-out prompts the data itself continues in more than one way
+    off_answer_target_share: float  # share of supervised training targets that are not answer tokens
+    free_run: FreeRun  # generation past the stop token
+    future_attention: float  # mean attention mass above the diagonal, on held-out examples
+    attention_row_error: float  # mean |sum of a query's attention weights - 1|
+    recall: list[RecallProbe]  # regeneration from the task's recall prompts (empty on addition)
+    ignored_answer_share: float  # share of true answer targets carrying the ignore index (training batches)
+    special_target_share: float  # share of supervised training targets that are PAD, PAUSE or BOS
+    leak: float  # the leak test at initialisation: gradient share from earlier logits to later inputs
+    loss_init: float  # held-out loss before the first step
+    ln_vocab: float  # ln V: the loss of a uniform guess
+    entropy_floor: float  # the lowest mean loss a causal model can reach on these targets (0: answer only)
+    train_loss: float  # mean training loss over the last 10 steps
+    steps: int  # training steps run
+    steps_to_low_loss: int | None  # first step whose training loss was under LOW_LOSS (None: never)
+    train_non_finite: int  # training steps whose loss was NaN or infinite
+
+
+LOW_LOSS = 0.1  # nats: "learned it" for a text with nothing random in it
+
+
+def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_batches: list[Batch]) -> dict:
+    """Everything measured on a trained model: the first fields of `Metrics`, up to special_target_share."""
+    tok, prefix = task.tokenizer, prompt_prefix(task, recipe.batching)
+    prompts = task.val[: recipe.eval_prompts]
+    ignored, special = target_shares(train_batches, task.tokenizer.special_ids)
+    with record_attention(model) as weights:
+        model(val_batches[0].x[:8])
+    tf, ar = tf_losses(model, val_batches, tok), ar_eval(model, task, prompts, prefix, recipe.n_samples)
+    tf_exact, tf_exact_by_length = tf_exact_match(model, task, prompts, prefix)
+    return {
+        "tf": tf,
+        "tf_exact_match": tf_exact,
+        "tf_exact_by_answer_length": tf_exact_by_length,
+        "ar": ar,
+        "accuracy": seams.headline_accuracy(tf.get("answer_token_accuracy", 0.0), ar["exact_match"]),
+        "first_token_agreement": first_token_agreement(model, task, prompts, prefix),
+        "ambiguous_prompt_share": ambiguous_prompt_share(task, prompts),
+        "off_answer_target_share": off_answer_share(train_batches),
+        "free_run": free_run(model, task, prompts[:32], prefix),
+        "future_attention": future_attention_mass(weights),
+        "attention_row_error": attention_row_error(weights),
+        "recall": recall(model, task, prefix),
+        "ignored_answer_share": ignored,
+        "special_target_share": special,
+    }
+
+
+def training_facts(task: Task, recipe: Recipe, losses: list[float], leak: float, loss_init: float) -> dict:
+    """The fields of `Metrics` that describe the training itself, from `leak` on."""
+    return {"leak": leak, "loss_init": loss_init, "ln_vocab": math.log(task.tokenizer.vocab_size),
+            "entropy_floor": entropy_floor(task, recipe),
+            "train_loss": sum(losses[-10:]) / len(losses[-10:]),
+            "steps": len(losses), "steps_to_low_loss": steps_to_low_loss(losses),
+            "train_non_finite": count_non_finite(losses)}
+
+
+def target_shares(batches: list[Batch], special_ids: list[int]) -> tuple[float, float]:
+    """(share of true answer targets that are ignored, share of supervised targets that are special)."""
+    ignored = answers = special = supervised = 0
+    for b in batches:
+        sup = b.y != IGNORE_INDEX
+        ignored += int((b.is_answer & ~sup).sum())
+        answers += int(b.is_answer.sum())
+        special += int((sup & torch.isin(b.y, torch.tensor(special_ids))).sum())
+        supervised += int(sup.sum())
+    return ignored / max(answers, 1), special / max(supervised, 1)
+
+
+def off_answer_share(batches: list[Batch]) -> float:
+    """Share of supervised targets that are not answer tokens (prompt digits, '+', '=', BOS...)."""
+    off = supervised = 0
+    for b in batches:
+        sup = b.y != IGNORE_INDEX
+        off += int((sup & ~b.is_answer).sum())
+        supervised += int(sup.sum())
+    return off / max(supervised, 1)
+
+
+def attention_row_error(weights: list[torch.Tensor]) -> float:
+    """Mean |sum over the keys - 1| of every query's attention row: 0 when each row is a distribution."""
+    return float(torch.stack([(w.sum(-1) - 1).abs().mean() for w in weights]).mean())  # w: (B, nh, T, T)
+
+
+def steps_to_low_loss(losses: list[float]) -> int | None:
+    """The first training step (counting from 1) whose loss is under LOW_LOSS; None if none was."""
+    return next((i + 1 for i, loss in enumerate(losses) if loss < LOW_LOSS), None)
+
+
+def entropy_floor(task: Task, recipe: Recipe) -> float:
+    """Lowest mean loss a causal model can reach on the supervised targets of this data.
+
+    Only the operands are random: an example carries `task.entropy_per_example` nats, spread
+    over its supervised (non-special) tokens. Answer-only targets are determined: floor 0.
+    """
+    if recipe.loss_on == "answer":
+        return 0.0
+    specials = set(task.tokenizer.special_ids)
+    n_targets = sum(sum(t not in specials for t in encode_example(task, ex)[0]) for ex in task.train)
+    return task.entropy_per_example * len(task.train) / n_targets
+
+
+def count_non_finite(value) -> int:
+    """How many numbers in `value` (a number, or dicts and lists of them, nested) are NaN or infinite."""
+    if isinstance(value, dict):
+        return sum(count_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(count_non_finite(v) for v in value)
+    return int(isinstance(value, float) and not math.isfinite(value))

@@ -1,0 +1,1 @@
+"""The notebooks: generated from breaks/ and one template (`python -m minimodel.notebooks`), and what they display."""

@@ -1,0 +1,98 @@
+"""The notebook's widgets, for JupyterLab (headless runs never build them): prediction form, hint button, pickers.
+
+They only draw and call back: sealing, recording and drawing are the callers' (minimodel.lab's).
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from minimodel.notebooks.display import show_figure, show_markdown
+
+
+def prediction_form(questions, before: dict, on_save: Callable[[dict], str], note: str = "") -> None:
+    """One widget per question and a Save button; `on_save(answers)` seals them and returns what to print."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    inputs, rows = {}, []
+    for q in questions:
+        label = w.HTML(f"<b>{html.escape(q.text)}</b>")
+        if q.kind == "choice":
+            box = w.RadioButtons(options=list(q.options), value=before.get(q.id), layout={"width": "max-content"})
+        elif q.kind == "number":
+            box = w.FloatText(value=float(before.get(q.id, 0)), description=f"your estimate (± {q.tolerance:g}):",
+                              style={"description_width": "initial"})
+        else:
+            box = w.Textarea(value=before.get(q.id, ""), placeholder="your explanation",
+                             layout={"width": "90%", "height": "5em"})
+        inputs[q.id] = box
+        rows.append(w.VBox([label, box]))
+    button = w.Button(description="Save my prediction", button_style="primary", icon="lock")
+    status = w.Output()
+
+    def save(_):
+        status.clear_output()
+        with status:
+            answers = {qid: box.value for qid, box in inputs.items()}
+            missing = [qid for qid, v in answers.items() if v is None]
+            print(f"Answer every question first (missing: {', '.join(missing)})." if missing else on_save(answers))
+
+    button.on_click(save)
+    if note:
+        with status:
+            print(note)
+    display(w.VBox(rows + [button, status]))
+
+
+def hint_button(shown: list[str], total: int, reveal_next: Callable[[], str | None]):
+    """The hints revealed so far, and a button that reveals the next one per click; returns the button."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    out = w.Output()
+    button = w.Button(description="", icon="lightbulb-o")
+
+    def label():
+        k = len(shown)
+        button.description = f"Show hint {k + 1} of {total}" if k < total else "No more hints"
+        button.disabled = k >= total
+
+    def show(text: str, level: int):
+        with out:
+            show_markdown(f"**Hint {level}.** {text}")
+
+    for i, text in enumerate(shown, 1):
+        show(text, i)
+
+    def click(_):
+        text = reveal_next()
+        if text is not None:
+            show(text, len(shown))
+        label()
+
+    button.on_click(click)
+    label()
+    display(w.VBox([out, button]))
+    return button
+
+
+def attention_pickers(prompts: list[str], n_layer: int, n_head: int, figure: Callable, index: int = 0) -> None:
+    """Menus for the prompt, the layer and the head; `figure(index, layer, head)` draws what they pick."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    prompt = w.Dropdown(options=[(p, i) for i, p in enumerate(prompts)], value=index, description="prompt")
+    layer = w.Dropdown(options=[("all", None)] + [(str(i), i) for i in range(n_layer)], description="layer")
+    head = w.Dropdown(options=[("all", None)] + [(str(i), i) for i in range(n_head)], description="head")
+    out = w.Output()
+
+    def draw(_=None):
+        out.clear_output(wait=True)
+        with out:
+            show_figure(figure(prompt.value, layer.value, head.value))
+
+    for picker in (prompt, layer, head):
+        picker.observe(draw, names="value")
+    display(w.VBox([w.HBox([prompt, layer, head]), out]))
+    draw()

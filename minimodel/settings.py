@@ -1,0 +1,74 @@
+"""Every setting the lab reads from the environment, in one place; each is read when asked, never cached.
+
+| variable | default | what it sets |
+|---|---|---|
+| MINIMODEL_THREADS | 1 | torch threads per process (a verdict trains two models side by side, one thread each) |
+| MINIMODEL_JOBS | cores / threads | how many processes train at once |
+| MINIMODEL_RUNS | runs | where `just exp` writes runs/<tag>/ |
+| MINIMODEL_LEARNERS | learners | learners' folders: sealed predictions, hints, run logs and runs |
+| MINIMODEL_LEARNER | learner | the learner a notebook works for, unless it names one |
+| MINIMODEL_SOLUTIONS | solutions | where answer keys are read and written |
+| MINIMODEL_CACHE | $XDG_CACHE_HOME/minimodel or ~/.cache/minimodel | the cache of healthy controls and break runs |
+| MINIMODEL_HEADLESS | unset | 1, true or yes: notebooks never wait for a click (`just nbval` sets it) |
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+THREADS, JOBS = "MINIMODEL_THREADS", "MINIMODEL_JOBS"
+RUNS, LEARNERS, LEARNER, SOLUTIONS = "MINIMODEL_RUNS", "MINIMODEL_LEARNERS", "MINIMODEL_LEARNER", "MINIMODEL_SOLUTIONS"
+CACHE, HEADLESS = "MINIMODEL_CACHE", "MINIMODEL_HEADLESS"
+
+
+def threads() -> int:
+    """Torch threads per process. One, because a verdict trains two models (the break and its healthy
+    control) and on two cores they go fastest side by side: a tiny model gains little from a second thread."""
+    return int(os.environ.get(THREADS, "1"))
+
+
+def jobs() -> int:
+    """Processes that may train at once: as many as fit on the cores at `threads()` each, unless set;
+    two torch processes that both use every core slow each other down several times."""
+    if os.environ.get(JOBS):
+        return max(1, int(os.environ[JOBS]))
+    return max(1, (os.cpu_count() or 1) // threads())
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get(RUNS, "runs"))
+
+
+def learners_root() -> Path:
+    return Path(os.environ.get(LEARNERS, "learners"))
+
+
+def default_learner() -> str:
+    return os.environ.get(LEARNER, "learner")
+
+
+def solutions_root() -> Path:
+    return Path(os.environ.get(SOLUTIONS, "solutions"))
+
+
+def cache_dir() -> Path:
+    """The user's cache folder, never the repository."""
+    if os.environ.get(CACHE):
+        return Path(os.environ[CACHE])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "minimodel"
+
+
+def headless_forced() -> bool:
+    return os.environ.get(HEADLESS, "").lower() in ("1", "true", "yes")
+
+
+def use_repository_folders(root: Path) -> None:
+    """runs/ and learners/ at the repository root unless set: a notebook kernel's working folder is
+    notebooks/, where the relative defaults would scatter files."""
+    os.environ.setdefault(RUNS, str(root / "runs"))
+    os.environ.setdefault(LEARNERS, str(root / "learners"))
+
+
+def no_more_jobs() -> None:
+    """This process is already one of the jobs (a worker): whatever it calls starts no other process."""
+    os.environ[JOBS] = "1"
