@@ -90,6 +90,6 @@ def test_no_effect_contract_fails_when_the_change_does_hurt():
 
 
 def test_sanity_checks_fail_for_a_model_that_did_not_train():
-    untrained = dataclasses.replace(find_break("memorise"), steps=2)
+    untrained = dataclasses.replace(find_break("memorise-sentence"), steps=2)
     problems = contract_problems(untrained, seed=0)
     assert any("the check not_memorised failed" in p for p in problems), problems

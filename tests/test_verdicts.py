@@ -112,11 +112,11 @@ def test_two_processes_filling_one_entry_both_finish(tmp_path):
 
 
 def test_sample_continues_exactly_the_prompt_given(runs_dir):
-    assert runner.invoke(app, ["exp", "17-train-mini", "--tag", "broken-memorise"]).exit_code == 0
-    manifest = json.loads((runs_dir / "broken-memorise" / "manifest.json").read_text())
+    assert runner.invoke(app, ["exp", "17-train-mini", "--tag", "broken-memorise-sentence"]).exit_code == 0
+    manifest = json.loads((runs_dir / "broken-memorise-sentence" / "manifest.json").read_text())
     from_prompt = next(p for p in manifest["metrics"]["recall"] if p["prompt"] == "I l")
     assert from_prompt["generated"] == "ove machine learning\n"
-    r = runner.invoke(app, ["exp", "17-sample", "--tag", "broken-memorise", "--prompt", "I l"])
+    r = runner.invoke(app, ["exp", "17-sample", "--tag", "broken-memorise-sentence", "--prompt", "I l"])
     assert r.exit_code == 0, r.output
     assert "'I l' -> 'ove machine learning\\n'" in r.output  # the same text the run's own recall probe shows
 

@@ -1,4 +1,4 @@
-"""The fix for broken-memorise: the healthy code of mask_special_targets."""
+"""The fix for broken-memorise-sentence: the healthy code of mask_special_targets."""
 import torch
 from minimodel.seams import IGNORE_INDEX
 
