@@ -7,7 +7,7 @@
 | MINIMODEL_RUNS | runs | where `just exp` writes runs/<tag>/ |
 | MINIMODEL_LEARNERS | learners | learners' folders: sealed predictions, hints, run logs and runs |
 | MINIMODEL_LEARNER | learner | the learner a notebook works for, unless it names one |
-| MINIMODEL_SOLUTIONS | solutions | where answer keys are read and written |
+| MINIMODEL_SOLUTIONS | solutions/ beside the package | where answer keys are read and written, from any folder |
 | MINIMODEL_CACHE | $XDG_CACHE_HOME/minimodel or ~/.cache/minimodel | the cache of healthy controls and break runs |
 | MINIMODEL_HEADLESS | unset | 1, true or yes: notebooks never wait for a click (`just nbval` sets it) |
 """
@@ -48,7 +48,12 @@ def default_learner() -> str:
 
 
 def solutions_root() -> Path:
-    return Path(os.environ.get(SOLUTIONS, "solutions"))
+    """The answer keys ship beside the package (solutions/ next to minimodel/), so grading finds them from
+    any working folder; `./solutions` only when the package was installed without them."""
+    if os.environ.get(SOLUTIONS):
+        return Path(os.environ[SOLUTIONS])
+    beside = Path(__file__).resolve().parents[1] / "solutions"
+    return beside if beside.is_dir() else Path("solutions")
 
 
 def cache_dir() -> Path:

@@ -7,19 +7,22 @@ from collections import Counter
 from pathlib import Path
 
 from minimodel.classroom.grade import COLUMNS, Gradebook
+from minimodel.classroom.safe_text import csv_row, markdown_text
 from minimodel.harness.checkpoints import atomic_write, now
 
 
 def gradebook_csv(book: Gradebook) -> str:
+    """Every row, each learner-written cell neutralised so that no spreadsheet runs it as a formula."""
     out = io.StringIO()
     w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
     w.writeheader()
-    w.writerows(book.rows)
+    w.writerows(csv_row(r) for r in book.rows)
     return out.getvalue()
 
 
 def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Anything a learner could have written (names, answers, file names in messages), inert in Markdown."""
+    return markdown_text(text)
 
 
 def report(book: Gradebook, root: Path) -> str:
@@ -44,11 +47,12 @@ def report(book: Gradebook, root: Path) -> str:
         first = rs[0]
         sources = sorted({r["graded_against"] for r in rs if r["graded_against"]})
         status = "missing" if first["missing"] == "yes" else first["sealed_before_run"] or "not run yet"
-        lines.append(f"| {learner} | {tag} | {got}/{out_of} | {status} | {first['revised_after_run'] or '-'} | "
+        lines.append(f"| {_md(learner)} | {tag} | {got}/{out_of} | {status} | {first['revised_after_run'] or '-'} | "
                      f"{first['hints_used'] if first['hints_used'] != '' else '?'} | {', '.join(sources) or '-'} |")
     lines += ["", "| learner | total | share |", "|---|---|---|"]
     for learner, (got, out_of) in totals.items():
-        lines.append(f"| {learner} | {got}/{out_of} | {got / out_of:.0%} |" if out_of else f"| {learner} | 0/0 | - |")
+        share = f"{got / out_of:.0%}" if out_of else "-"
+        lines.append(f"| {_md(learner)} | {got}/{out_of} | {share} |")
     lines += ["", "## The class's most common wrong predictions", ""]
     any_wrong = False
     for b in book.breaks:
@@ -73,12 +77,13 @@ def report(book: Gradebook, root: Path) -> str:
         lines.append("None: every graded choice and number matched.")
     missing = sorted({(r["learner"], r["break"]) for r in book.rows if r["missing"] == "yes"})
     lines += ["", "## Missing predictions", ""]
-    lines += [f"- {learner}: {tag}" for learner, tag in missing] or ["None."]
+    lines += [f"- {_md(learner)}: {tag}" for learner, tag in missing] or ["None."]
     text_rows = [r for r in book.rows if r["kind"] == "text" and r["predicted"]]
     lines += ["", "## Free text, for you to score (the `score` column is left empty)", ""]
     if text_rows:
         lines += ["| learner | break | question | answer |", "|---|---|---|---|"]
-        lines += [f"| {r['learner']} | {r['break']} | {r['question']} | {_md(r['predicted'])} |" for r in text_rows]
+        lines += [f"| {_md(r['learner'])} | {r['break']} | {r['question']} | {_md(r['predicted'])} |"
+                  for r in text_rows]
     else:
         lines.append("None.")
     lines += ["", "## Files skipped or partly used", ""]
