@@ -304,27 +304,42 @@ def _ask_until(label: str, ok) -> str:
 
 
 @app.command()
-def grade(folder: str = typer.Argument(..., help="the learners folder, e.g. learners/"),
-          out: str = typer.Option(None, help="where gradebook.csv and report.md go (default: the folder itself)"),
+def grade(folder: str = typer.Argument(..., help="the learners folder (learners/), an nbgrader course or its "
+                                        "submitted/ folder, a folder of notebooks, or a .zip of notebooks"),
+          out: str = typer.Option(None, help="where gradebook.csv and report.md go (default: the folder itself; "
+                                  "for a zip, a folder beside it)"),
           breaks: str = typer.Option(None, help="comma-separated tags to grade (default: every break the "
                                      "class predicted, ran or took hints for)"),
-          solutions: str = typer.Option(None, help="answer keys folder (default: solutions/)")) -> None:
+          solutions: str = typer.Option(None, help="answer keys folder (default: solutions/ beside the "
+                                        "package)")) -> None:
     """Grade every learner x break x question: gradebook.csv and report.md."""
     from pathlib import Path
 
+    from minimodel.classroom.collect import gather
     from minimodel.classroom.grade import GradeError, grade as grade_all
     from minimodel.classroom.gradebook import write_outputs
 
     only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
+    source = Path(folder)
+    if out is None:
+        out = source.with_name(source.stem + "-graded") if source.is_file() else source
     try:
-        book = grade_all(Path(folder), solutions=Path(solutions) if solutions else None, only=only)
+        with gather(source) as collected:
+            book = grade_all(collected.learners, solutions=Path(solutions) if solutions else None, only=only)
     except GradeError as e:
         fail(str(e))
+    except OSError as e:  # an unreadable zip or folder
+        fail(f"cannot read {folder}: {e}; pass the learners folder, a folder of notebooks or a .zip of them")
+    book.problems[:0] = collected.problems
+    book.sources = collected.sources
     for p in book.problems:
         typer.echo(f"warning: {p}", err=True)
+    for line in book.sources:
+        typer.echo(f"seals: {line}")
     if not book.rows:
-        fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints or a run", 1)
-    csv_path, md_path = write_outputs(book, Path(folder), Path(out) if out else Path(folder))
+        fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints or a run, "
+             "and no notebook with a seal", 1)
+    csv_path, md_path = write_outputs(book, source, Path(out))
     scored = [r for r in book.rows if r["score"] != ""]
     typer.echo(f"graded {len(book.learners)} learner(s) x {len(book.breaks)} break(s): {len(book.rows)} rows, "
                f"{sum(r['score'] for r in scored)}/{sum(r['max_score'] for r in scored)} points, "

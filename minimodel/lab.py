@@ -11,6 +11,7 @@ from minimodel import seams, settings
 from minimodel.catalogue import Break, find_break
 from minimodel.catalogue.sources import unattempted
 from minimodel.classroom import learners, predictions
+from minimodel.classroom.notebook_seals import show_seal
 from minimodel.detectors import Finding, detect
 from minimodel.harness.findings import by_name, findings_table, observe, run_findings, score
 from minimodel.notebooks import widgets
@@ -98,6 +99,7 @@ def predict(tag: str, learner: str) -> None:
     for q in brk.questions:
         print(f"  {q.id}: {version['answers'][q.id]!r}")
     print(f"Sealed for {learner!r} at {version['sealed_at']} ({version['digest'][:19]}...).")
+    show_seal(learner, brk.tag, version)  # the seal travels in the notebook's outputs too
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,8 +112,11 @@ def run(tag: str, learner: str):
 
     brk = _break(tag)
     learners.check_learner(learner)
-    if predictions.current(learner, brk) is None:
+    in_force = predictions.current(learner, brk)
+    if in_force is None:
         print("No prediction sealed yet: this run is recorded as started before any prediction.")
+    else:
+        show_seal(learner, brk.tag, in_force)  # saved with the notebook: graded even if the sidecar files are lost
     outcome = train_for_learner(brk.tag, echo=print, learner=learner)
     _last_run.update(brk=brk, learner=learner, outcome=outcome)
     print(f"done in {outcome.run.seconds + outcome.control.seconds:.1f} s; files in {outcome.folder}")

@@ -42,6 +42,7 @@ class Gradebook:
     problems: list[str]  # one line per file skipped or partly used
     learners: list[str]
     breaks: list[Break]
+    sources: list[str] = field(default_factory=list)  # where each learner's seals came from
 
     @property
     def graded(self) -> int:

@@ -86,6 +86,8 @@ def report(book: Gradebook, root: Path) -> str:
                   for r in text_rows]
     else:
         lines.append("None.")
+    lines += ["", "## Where the seals came from", ""]
+    lines += [f"- {_md(s)}" for s in book.sources] or ["The sidecar files of each learner's folder."]
     lines += ["", "## Files skipped or partly used", ""]
     lines += [f"- {_md(p)}" for p in book.problems] or ["None."]
     lines += ["", "Sealing is tamper-evident, not tamper-proof: a learner who edits files by hand can rewrite "

@@ -1,0 +1,48 @@
+"""Seals that travel inside the notebook: shown as a cell output the notebook saves, read back by grading.
+
+A kernel cannot safely edit its own .ipynb (the browser's next save would overwrite the file), but the
+front end saves every cell's outputs. So when a run starts (and when a headless notebook seals), the
+lab displays the prediction in force as a small output with its own MIME type; whoever collects the
+notebook (nbgrader, a zip, a shared folder) collects the seal with it, even without the sidecar files.
+"""
+from __future__ import annotations
+
+import json
+
+SEAL_MIME = "application/vnd.minimodel.seal+json"
+FIELDS = ("learner", "break", "revision", "answers", "sealed_at", "digest")
+
+
+def seal_record(learner: str, tag: str, version: dict) -> dict:
+    return {"learner": learner, "break": tag, "revision": version.get("revision"), "answers": version["answers"],
+            "sealed_at": version["sealed_at"], "digest": version["digest"]}
+
+
+def show_seal(learner: str, tag: str, version: dict) -> None:
+    """Put the seal into the notebook as an output (a plain line for the reader, the record for grading)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:  # a plain Python process: there is no notebook to carry it
+        return
+    record = seal_record(learner, tag, version)
+    display({SEAL_MIME: record, "text/plain": f"seal: {learner} x {tag}, revision {record['revision']}, "
+                                               f"sealed at {record['sealed_at']} ({record['digest'][:19]}...)"},
+            raw=True)
+
+
+def seals_in(notebook_text: str) -> list[dict]:
+    """Every seal record in a notebook's outputs (and its metadata, for tools that move them there)."""
+    nb = json.loads(notebook_text)
+    if not isinstance(nb, dict):
+        raise ValueError("not a notebook (the JSON is not an object)")
+    found = list(nb.get("metadata", {}).get("minimodel", {}).get("seals", []))
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            data = output.get("data", {}) if isinstance(output, dict) else {}
+            if isinstance(data, dict) and SEAL_MIME in data:
+                found.append(data[SEAL_MIME])
+    return [r for r in found if isinstance(r, dict) and all(k in r for k in FIELDS)
+            and isinstance(r["answers"], dict)]
