@@ -104,3 +104,9 @@ answer-keys *ARGS: ready
 [no-exit-message]
 ui-check NOTEBOOK="b02_no_mask.ipynb": ready
     @{{python}} tools/jupyterlab_ui_check.py {{NOTEBOOK}}
+
+# (needs pip install -c constraints.txt -e ".[classroom]" and npm's configurable-http-proxy)
+# a class on a real JupyterHub (loopback, 3 users): each runs a break notebook, then all are graded
+[no-exit-message]
+classroom-check: ready
+    @{{python}} tools/classroom_check.py
