@@ -19,7 +19,7 @@ def notebook(*records) -> dict:
     """A saved notebook whose run cell shows these seals, as lab.run displays them."""
     outputs = [{"output_type": "display_data", "metadata": {},
                 "data": {SEAL_MIME: r, "text/plain": "seal: ..."}} for r in records]
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"minimodel": {"break": NO_MASK.tag}},
             "cells": [{"cell_type": "code", "id": "run", "metadata": {}, "execution_count": 3,
                        "source": "outcome = lab.run(TAG, LEARNER)", "outputs": outputs}]}
 
@@ -113,7 +113,37 @@ def test_a_hostile_zip_writes_nothing_and_the_rest_is_graded(sealed):
 def test_seals_in_reads_outputs_and_metadata_and_refuses_non_notebooks(sealed):
     _, _, seals = sealed
     nb = notebook(seals["bob"][0])
-    nb["metadata"]["minimodel"] = {"seals": [seals["ada"][0], {"learner": "x"}]}  # the incomplete one is ignored
-    assert [r["learner"] for r in seals_in(json.dumps(nb))] == ["ada", "bob"]
+    nb["metadata"]["minimodel"]["seals"] = [seals["ada"][0], {"learner": "x"}]  # the incomplete one is ignored
+    notebook_break, records = seals_in(json.dumps(nb))
+    assert notebook_break == NO_MASK.tag and [r["learner"] for r in records] == ["ada", "bob"]
     with pytest.raises(ValueError):
         seals_in("[1, 2]")
+
+
+def test_bad_notebooks_get_one_line_each_and_the_rest_is_graded(sealed):
+    tmp, _, seals = sealed
+    course = tmp / "course" / "submitted"
+
+    def hand_in(student: str, nb) -> None:
+        target = course / student / "ps1" / "b02_no_mask.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(nb if isinstance(nb, str) else json.dumps(nb))
+
+    hand_in("ada", notebook(*seals["ada"]))
+    hand_in("bob", '{"cells": [')  # not JSON
+    hand_in("cara", notebook())  # never ran: no seal
+    other = notebook(*seals["bob"])
+    other["metadata"]["minimodel"]["break"] = "broken-tf-eval"  # the seal of another break's notebook
+    hand_in("dan", other)
+    hand_in("erin", notebook(*seals["bob"]))  # bob's seal in erin's folder
+    r = CliRunner().invoke(app, ["grade", str(course), "--out", str(tmp / "out")])
+    assert r.exit_code == 0, r.output
+    warnings = [line for line in r.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 4, warnings
+    assert "bob/ps1/b02_no_mask.ipynb: not a readable notebook" in r.output
+    assert "cara/ps1/b02_no_mask.ipynb: no seal in this notebook" in r.output
+    assert "dan/ps1/b02_no_mask.ipynb: a seal for broken-no-mask in the notebook of broken-tf-eval" in r.output
+    assert "erin/ps1/b02_no_mask.ipynb: a seal by 'bob' in erin's folder" in r.output
+    with open(tmp / "out" / "gradebook.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["learner"]: r["digest_ok"] for r in rows} == {"ada": "yes", "erin": "no"}

@@ -82,25 +82,40 @@ def _nbgrader_student(rel: str, root: Path) -> str | None:
 
 
 def _from_notebooks(notebooks: Iterator[tuple[str, str]], root: Path, out: Path, collected: Collected) -> None:
-    seals: dict[tuple[str, str], dict] = {}  # (learner, tag) -> {revision key: record}
+    from minimodel.catalogue import load_catalogue
+
+    tags = {b.tag for b in load_catalogue()}
+    seals: dict[tuple[str, str], dict] = {}  # (learner, tag) -> {(revision, digest): record}
     where: dict[tuple[str, str], set[str]] = {}
+    warn = collected.problems.append
     for rel, text in notebooks:
         try:
-            records = seals_in(text)
+            notebook_break, records = seals_in(text)
         except (ValueError, AttributeError, TypeError) as e:
-            collected.problems.append(f"{rel}: not a readable notebook ({str(e).splitlines()[0][:80]}); skipped")
+            warn(f"{rel}: not a readable notebook ({str(e).splitlines()[0][:80]}); skipped")
             continue
+        if not records:
+            warn(f"{rel}: no seal in this notebook (a run cell shows it once it has run and the notebook was saved); "
+                 "skipped")
         student = _nbgrader_student(rel, root)
         for r in records:
-            learner = student or str(r["learner"])
+            tag, learner = str(r["break"]), student or str(r["learner"])
+            if tag not in tags:
+                warn(f"{rel}: a seal for {tag!r}, which is no break; seal skipped")
+                continue
+            if notebook_break is not None and tag != notebook_break:
+                warn(f"{rel}: a seal for {tag} in the notebook of {notebook_break}; seal skipped")
+                continue
+            if student is not None and str(r["learner"]) != student:
+                warn(f"{rel}: a seal by {str(r['learner'])!r} in {student}'s folder; graded for {student}, "
+                     "its digest will not match")
             try:
                 check_learner(learner)
             except LearnerError as e:
-                collected.problems.append(f"{rel}: a seal for learner {learner!r} refused ({e})")
+                warn(f"{rel}: a seal for learner {learner!r} refused ({e})")
                 continue
-            versions = seals.setdefault((learner, str(r["break"])), {})
-            versions.setdefault((r["revision"], r["digest"]), r)
-            where.setdefault((learner, str(r["break"])), set()).add(rel)
+            seals.setdefault((learner, tag), {}).setdefault((r["revision"], r["digest"]), r)
+            where.setdefault((learner, tag), set()).add(rel)
     for (learner, tag), versions in sorted(seals.items()):
         ordered = sorted(versions.values(), key=lambda r: (str(r["sealed_at"]), str(r["revision"])))
         folder = out / learner

@@ -33,16 +33,23 @@ def show_seal(learner: str, tag: str, version: dict) -> None:
             raw=True)
 
 
-def seals_in(notebook_text: str) -> list[dict]:
-    """Every seal record in a notebook's outputs (and its metadata, for tools that move them there)."""
+def break_of(nb: dict) -> str | None:
+    """The break a generated notebook belongs to (its metadata says so), or None for any other notebook."""
+    meta = nb.get("metadata", {}).get("minimodel", {})
+    return meta.get("break") if isinstance(meta, dict) else None
+
+
+def seals_in(notebook_text: str) -> tuple[str | None, list[dict]]:
+    """(the notebook's break, every seal record in its outputs and its metadata, for tools that move them there)."""
     nb = json.loads(notebook_text)
-    if not isinstance(nb, dict):
-        raise ValueError("not a notebook (the JSON is not an object)")
-    found = list(nb.get("metadata", {}).get("minimodel", {}).get("seals", []))
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells", []), list):
+        raise ValueError("not a notebook (no list of cells)")
+    meta = nb.get("metadata", {}).get("minimodel", {})
+    found = list(meta.get("seals", [])) if isinstance(meta, dict) else []
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
             data = output.get("data", {}) if isinstance(output, dict) else {}
             if isinstance(data, dict) and SEAL_MIME in data:
                 found.append(data[SEAL_MIME])
-    return [r for r in found if isinstance(r, dict) and all(k in r for k in FIELDS)
-            and isinstance(r["answers"], dict)]
+    return break_of(nb), [r for r in found if isinstance(r, dict) and all(k in r for k in FIELDS)
+                          and isinstance(r["answers"], dict)]
