@@ -60,11 +60,17 @@ def test_nbgrader_tree_folder_and_zip_grade_like_the_sidecar_layout(sealed):
     flat.mkdir()
     for name, records in seals.items():
         (flat / f"{name}-no-mask.ipynb").write_text(json.dumps(notebook(*records)))
+    in_metadata = tmp / "metadata-only"  # seals moved into the notebook's metadata by a collection tool
+    in_metadata.mkdir()
+    for name, records in seals.items():
+        nb = notebook()
+        nb["metadata"]["minimodel"]["seals"] = records
+        (in_metadata / f"{name}.ipynb").write_text(json.dumps(nb))
     with zipfile.ZipFile(tmp / "class.zip", "w") as zf:
         for p in flat.iterdir():
             zf.write(p, f"handed-in/{p.name}")
 
-    for i, path in enumerate((course, course / "submitted", flat, tmp / "class.zip")):
+    for i, path in enumerate((course, course / "submitted", flat, in_metadata, tmp / "class.zip")):
         assert graded(path, tmp / f"out-{i}") == expected, path
     r = CliRunner().invoke(app, ["grade", str(tmp / "class.zip")])
     assert "seals: ada x broken-no-mask: 2 seal(s) from the notebook handed-in/ada-no-mask.ipynb" in r.output
