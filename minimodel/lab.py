@@ -89,6 +89,8 @@ def predict(tag: str, learner: str) -> None:
 
         note = (f"You sealed a prediction at {sealed['sealed_at']}; saving again adds a revision (both are kept)."
                 if sealed else "")
+        if sealed:
+            show_seal(learner, brk.tag, sealed)  # re-running this cell puts the seal in force into the notebook
         widgets.prediction_form(brk.questions, sealed["answers"] if sealed else {}, save, note)
         return
     defaults = {q.id: q.default if q.kind != "text" or q.default else "(no explanation: the notebook ran headless)"
