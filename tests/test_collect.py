@@ -153,3 +153,16 @@ def test_bad_notebooks_get_one_line_each_and_the_rest_is_graded(sealed):
     with open(tmp / "out" / "gradebook.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {r["learner"]: r["digest_ok"] for r in rows} == {"ada": "yes", "erin": "no"}
+
+
+def test_a_zip_stops_being_read_past_its_total_budget(sealed, monkeypatch):
+    from minimodel.classroom import collect
+
+    tmp, _, seals = sealed
+    with zipfile.ZipFile(tmp / "many.zip", "w") as zf:
+        for i in range(5):
+            zf.writestr(f"n{i}.ipynb", json.dumps(notebook(*seals["ada"])))
+    monkeypatch.setattr(collect, "MAX_ZIP_TOTAL", 2 * len(json.dumps(notebook(*seals["ada"]))))
+    problems: list[str] = []
+    read = list(collect._zip_notebooks(tmp / "many.zip", problems))
+    assert len(read) == 2 and problems == ["many.zip: over 0 GiB of notebooks; the rest not read"]

@@ -20,6 +20,7 @@ from minimodel.classroom.notebook_seals import seals_in
 SIDECARS = (".prediction.json", ".hints.json", ".runs.json")  # what a learners/ folder holds
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; anything bigger is refused
 MAX_ZIP_MEMBERS = 50_000
+MAX_ZIP_TOTAL = 2**30  # a zip bomb stops here: 1 GiB of notebooks read in all
 
 
 @dataclass
@@ -52,6 +53,7 @@ def _zip_notebooks(zip_path: Path, problems: list[str]) -> Iterator[tuple[str, s
         members = zf.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
             problems.append(f"{zip_path.name}: {len(members)} members, over {MAX_ZIP_MEMBERS}; only the first read")
+        total = 0
         for info in members[:MAX_ZIP_MEMBERS]:
             name = PurePosixPath(info.filename.replace("\\", "/"))
             if info.is_dir() or name.suffix != ".ipynb" or ".ipynb_checkpoints" in name.parts:
@@ -65,8 +67,12 @@ def _zip_notebooks(zip_path: Path, problems: list[str]) -> Iterator[tuple[str, s
             else:
                 with zf.open(info) as f:
                     data = f.read(MAX_NOTEBOOK_BYTES + 1)  # the declared size may lie
+                total += len(data)
                 if len(data) > MAX_NOTEBOOK_BYTES:
                     problems.append(f"{info.filename}: over {MAX_NOTEBOOK_BYTES >> 20} MB, refused")
+                elif total > MAX_ZIP_TOTAL:
+                    problems.append(f"{zip_path.name}: over {MAX_ZIP_TOTAL >> 30} GiB of notebooks; the rest not read")
+                    return
                 else:
                     yield name.as_posix(), data.decode("utf-8", errors="replace")
 
