@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from minimodel.classroom.learners import LearnerError, check_learner
 from minimodel.classroom.notebook_seals import seals_in
+from minimodel.classroom.predictions import FORMAT
 
 SIDECARS = (".prediction.json", ".hints.json", ".runs.json")  # what a learners/ folder holds
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; anything bigger is refused
@@ -126,7 +127,7 @@ def _from_notebooks(notebooks: Iterator[tuple[str, str]], root: Path, out: Path,
         ordered = sorted(versions.values(), key=lambda r: (str(r["sealed_at"]), str(r["revision"])))
         folder = out / learner
         folder.mkdir(parents=True, exist_ok=True)
-        data = {"format": 1, "learner": learner, "break": tag,
+        data = {"format": FORMAT, "learner": learner, "break": tag,
                 "versions": [{k: r[k] for k in ("revision", "answers", "sealed_at", "digest")} for r in ordered]}
         (folder / f"{tag}.prediction.json").write_text(json.dumps(data, indent=1))
         collected.sources.append(f"{learner} x {tag}: {len(ordered)} seal(s) from the notebook "
