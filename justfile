@@ -90,6 +90,11 @@ bench: ready
 predict BREAK *ARGS: ready
     @{{python}} -m minimodel.cli predict {{BREAK}} {{ARGS}}
 
+# after the run, seal what you observed and why: just explain broken-no-mask --learner ada [--text "..."]
+[no-exit-message, positional-arguments]
+explain BREAK *ARGS: ready
+    @{{python}} -m minimodel.cli explain "$@"
+
 # grade every learner x break x question: just grade learners/ [--out DIR] [--breaks TAGS]
 [no-exit-message]
 grade DIR *ARGS: ready

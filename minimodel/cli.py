@@ -1,4 +1,5 @@
-"""The `minimodel` command line (typer): exp, breaks, new, check, calibrate, predict, grade, answer-keys, checkup."""
+"""The `minimodel` command line (typer): exp, breaks, new, check, calibrate, answer-keys, checkup; the classroom's
+predict, explain and grade come from minimodel.classroom.cli."""
 from __future__ import annotations
 
 import sys
@@ -6,6 +7,7 @@ import sys
 import typer
 
 from minimodel.checkup.cli import checkup_app
+from minimodel.classroom.cli import register as register_classroom
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="minimodel break lab: train a tiny GPT with one realistic bug switched on.")
@@ -222,133 +224,6 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     raise typer.Exit(0 if ok else 1)
 
 
-@app.command()
-def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. broken-no-mask"),
-            learner: str = typer.Option(..., help="your name (letters, digits, '.', '_', '-')"),
-            answers: str = typer.Option(None, help="a JSON file {question id: answer}; without it, "
-                                        "you are asked each question")) -> None:
-    """Seal your prediction for a break before you run it (saved in learners/<name>/<tag>.prediction.json)."""
-    from minimodel.catalogue import find_break
-    from minimodel.classroom.learners import LearnerError, check_learner, prediction_path
-    from minimodel.classroom.predictions import current, seal
-
-    try:
-        b = find_break(name)
-        check_learner(learner)
-        before = current(learner, b)
-        given = _answers_from_file(answers) if answers else _ask(b)
-        version = seal(learner, b, given)
-    except (LookupError, LearnerError) as e:
-        fail(str(e))
-    path = prediction_path(learner, b)
-    if before is not None and version["digest"] == before["digest"]:
-        typer.echo(f"unchanged: revision {version['revision']} sealed at {version['sealed_at']} "
-                   f"stays in force ({path})")
-    elif version["revision"] > 1:
-        typer.echo(f"sealed revision {version['revision']} at {version['sealed_at']}; the earlier revisions are "
-                   f"kept and the grader shows them ({path})")
-    else:
-        typer.echo(f"sealed at {version['sealed_at']}, digest {version['digest'][:19]}... ({path})")
-    typer.echo(f"next: just exp 17-train-mini --tag {b.tag} --learner {learner}")
-
-
-def _answers_from_file(path: str) -> dict:
-    import json
-    from pathlib import Path
-
-    from minimodel.classroom.predictions import PredictionError
-
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PredictionError(f"cannot read answers from {path} ({str(e).splitlines()[0][:100]}); "
-                              'write JSON such as {"loss_vs_floor": "near it", ...}') from None
-    if not isinstance(data, dict):
-        raise PredictionError(f"{path} must hold one JSON object {{question id: answer}}")
-    return data
-
-
-def _ask(b) -> dict:
-    """One prompt per question; a choice is picked by its number, a number re-asked until it is one."""
-    typer.echo(f"{b.tag}: {b.title}\nseal your prediction before you run it.\n")
-    got: dict = {}
-    for q in b.questions:
-        typer.echo(q.text)
-        if q.kind == "choice":
-            for i, option in enumerate(q.options, 1):
-                typer.echo(f"  {i}. {option}")
-            valid = {str(i): o for i, o in enumerate(q.options, 1)}
-            got[q.id] = valid[_ask_until(f"your choice (1-{len(q.options)})", lambda t: t in valid)]
-        elif q.kind == "number":
-            got[q.id] = float(_ask_until(f"your estimate (scored within +/-{q.tolerance:g})", _is_number))
-        else:
-            got[q.id] = _ask_until("your explanation", lambda t: bool(t))
-        typer.echo("")
-    return got
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return text.lower() not in ("nan", "inf", "-inf", "infinity", "-infinity")
-
-
-def _ask_until(label: str, ok) -> str:
-    while True:
-        text = str(typer.prompt(label)).strip()
-        if ok(text):
-            return text
-        typer.echo(f"  {text!r} is not a valid answer here; try again")
-
-
-@app.command()
-def grade(folder: str = typer.Argument(..., help="the learners folder (learners/), an nbgrader course or its "
-                                        "submitted/ folder, a folder of notebooks, or a .zip of notebooks"),
-          out: str = typer.Option(None, help="where gradebook.csv and report.md go (default: the folder itself; "
-                                  "for a zip, a folder beside it)"),
-          breaks: str = typer.Option(None, help="comma-separated tags to grade (default: every break the "
-                                     "class predicted, ran or took hints for)"),
-          solutions: str = typer.Option(None, help="answer keys folder (default: solutions/ beside the "
-                                        "package)")) -> None:
-    """Grade every learner x break x question: gradebook.csv and report.md."""
-    from pathlib import Path
-
-    from minimodel.classroom.collect import gather
-    from minimodel.classroom.grade import GradeError, grade as grade_all
-    from minimodel.classroom.gradebook import write_outputs
-
-    only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
-    source = Path(folder)
-    if out is None:
-        out = source.with_name(source.stem + "-graded") if source.is_file() else source
-    try:
-        with gather(source) as collected:
-            book = grade_all(collected.learners, solutions=Path(solutions) if solutions else None, only=only)
-    except GradeError as e:
-        fail(str(e))
-    except OSError as e:  # an unreadable zip or folder
-        fail(f"cannot read {folder}: {e}; pass the learners folder, a folder of notebooks or a .zip of them")
-    book.problems[:0] = collected.problems
-    book.sources = collected.sources
-    for p in book.problems:
-        typer.echo(f"warning: {p}", err=True)
-    for line in book.sources:
-        typer.echo(f"seals: {line}")
-    if not book.rows:
-        fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints or a run, "
-             "and no notebook with a seal", 1)
-    csv_path, md_path = write_outputs(book, source, Path(out))
-    scored = [r for r in book.rows if r["score"] != ""]
-    typer.echo(f"graded {len(book.learners)} learner(s) x {len(book.breaks)} break(s): {len(book.rows)} rows, "
-               f"{sum(r['score'] for r in scored)}/{sum(r['max_score'] for r in scored)} points, "
-               f"{len(book.problems)} file problem(s)")
-    typer.echo(f"wrote {csv_path} and {md_path}")
-    if book.graded == 0:
-        fail("nothing could be graded: no readable prediction in any learner folder", 1)
-
-
 @app.command("answer-keys")
 def answer_keys(only: str = typer.Option(None, help="one break (tag or id); default: every break"),
                 seed: int = typer.Option(0, help="the reference run's seed"),
@@ -368,6 +243,9 @@ def answer_keys(only: str = typer.Option(None, help="one break (tag or id); defa
     for b in chosen:
         path = write_answer_key(b, seed, Path(solutions) if solutions else None, steps)
         typer.echo(f"{b.tag}: wrote {path}")
+
+
+register_classroom(app)  # predict, explain, grade
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The notebook facade: the only module a break notebook imports (setup, predict, run, inspect, fix, reveal)."""
+"""The notebook facade: the only module a break notebook imports (setup, predict, run, inspect, explain, fix)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -75,14 +75,15 @@ def setup(tag: str) -> None:
 
 
 def predict(tag: str, learner: str) -> None:
-    """Widgets for the break's questions and a Save button that seals them; headless: seal the defaults."""
+    """Widgets for the break's questions, each with a confidence, and a Save button that seals them;
+    headless: seal the defaults (confidence low: nobody predicted them)."""
     brk = _break(tag)
     learners.check_learner(learner)
     sealed = predictions.current(learner, brk)
     if not headless():
-        def save(answers: dict) -> str:
+        def save(answers: dict, confidence: dict) -> str:
             try:
-                v = predictions.seal(learner, brk, answers)
+                v = predictions.seal(learner, brk, answers, confidence=confidence)
             except learners.LearnerError as e:
                 return f"Not saved: {e}"
             return f"Sealed as revision {v['revision']} for {learner!r} at {v['sealed_at']}. Now run the next cell."
@@ -91,15 +92,20 @@ def predict(tag: str, learner: str) -> None:
                 if sealed else "")
         if sealed:
             show_seal(learner, brk.tag, sealed)  # re-running this cell puts the seal in force into the notebook
-        widgets.prediction_form(brk.questions, sealed["answers"] if sealed else {}, save, note)
+        widgets.prediction_form(brk.questions, sealed["answers"] if sealed else {}, save, note,
+                                predictions.CONFIDENCE, sealed.get("confidence") if sealed else None)
         return
-    defaults = {q.id: q.default if q.kind != "text" or q.default else "(no explanation: the notebook ran headless)"
-                for q in brk.questions}
-    version = predictions.seal(learner, brk, sealed["answers"] if sealed else defaults)
+    if sealed:
+        version = predictions.seal(learner, brk, sealed["answers"], confidence=sealed.get("confidence"))
+    else:
+        defaults = {q.id: q.default if q.kind != "text" or q.default
+                    else "(no explanation: the notebook ran headless)" for q in brk.questions}
+        version = predictions.seal(learner, brk, defaults, confidence={q.id: "low" for q in brk.questions})
     source = "your sealed answers" if sealed else "the default answers (headless: nobody can type)"
     print(f"Running headless: using {source}.")
     for q in brk.questions:
-        print(f"  {q.id}: {version['answers'][q.id]!r}")
+        sure = version.get("confidence", {}).get(q.id, "no confidence given")
+        print(f"  {q.id}: {version['answers'][q.id]!r} ({sure})")
     print(f"Sealed for {learner!r} at {version['sealed_at']} ({version['digest'][:19]}...).")
     show_seal(learner, brk.tag, version)  # the seal travels in the notebook's outputs too
 
@@ -244,22 +250,60 @@ def compare_prediction() -> None:
     brk, run_, control = _last()
     sealed = predictions.current(_last_run["learner"], brk)
     answers = sealed["answers"] if sealed else {}
+    sure = sealed.get("confidence", {}) if sealed else {}
     observed = observe(brk, run_.metrics, by_name(_findings(brk, run_, control)[0]))
-    rows = []
+    rows, surprises = [], []
     for q in brk.questions:
         said = answers.get(q.id, "(not sealed)")
         if q.kind == "text":
-            rows.append([q.id, said, "compare with the reveal at the end", ""])
+            rows.append([q.id, said, sure.get(q.id, "-"), "explain what you saw in the next section", ""])
             continue
-        rows.append([q.id, said, observed[q.id], "right" if score(q, answers.get(q.id), observed[q.id]) else "wrong"])
-    t = Table(["question", "you predicted", "the run showed", ""], rows)
+        right = score(q, answers.get(q.id), observed[q.id])
+        rows.append([q.id, said, sure.get(q.id, "-"), observed[q.id], "right" if right else "wrong"])
+        if not right and sure.get(q.id) == "high":
+            surprises.append(q.id)
+    t = Table(["question", "you predicted", "how sure", "the run showed", ""], rows)
     show(t.html(), t.text())
     if not sealed:
         print("You sealed no prediction for this break; the questions above are still worth answering.")
+    elif surprises:
+        print(f"You were sure of {', '.join(surprises)}, and the run showed otherwise: that surprise is the most "
+              "useful thing to explain in the next section.")
 
 
 # --------------------------------------------------------------------------------------------
-# 6. Diagnose
+# 6. Explain
+
+
+HEADLESS_EXPLANATION = "(no explanation: the notebook ran headless)"
+
+
+def explain(tag: str, learner: str) -> None:
+    """A text box for what you observed and why, sealed as its own record after the run; headless: a placeholder."""
+    from minimodel.classroom import explanations
+
+    brk = _break(tag)
+    learners.check_learner(learner)
+    versions = explanations.history(learner, brk)
+    if explanations.last_run_started(learner, brk) is None:
+        print("No run of this break is recorded yet: run it first, then explain what you observed.")
+    if not headless():
+        def save(text: str) -> str:
+            try:
+                v = explanations.seal(learner, brk, text)
+            except learners.LearnerError as e:
+                return f"Not saved: {e}"
+            show_seal(learner, brk.tag, v)
+            return f"Explanation sealed as revision {v['revision']} at {v['sealed_at']}."
+
+        widgets.text_form(versions[-1]["text"] if versions else "",
+                          "What did the run show, beside the control, and why? Which panel or detector told you?",
+                          "Seal my explanation", save)
+        return
+    v = explanations.seal(learner, brk, versions[-1]["text"] if versions else HEADLESS_EXPLANATION)
+    print(f"Running headless: sealed {'your explanation' if versions else 'a placeholder explanation'} "
+          f"for {learner!r} at {v['sealed_at']}.")
+    show_seal(learner, brk.tag, v)
 
 
 @dataclass
@@ -343,12 +387,13 @@ def _report(r: FixReport) -> FixReport:
 
 
 # --------------------------------------------------------------------------------------------
-# 8. Reveal
+# 8. Why it teaches
 
 
 def reveal(tag: str) -> None:
-    """The hidden cause, the fix as a diff, why it teaches, where the bug was seen in real code."""
+    """The symptom in a line, the cause, the fix as a diff, why it teaches, where the bug was seen in real code."""
     brk = _break(tag)
-    show_markdown(f"**The cause.** {brk.cause}\n\n**The fix** (the broken seam against the healthy one):\n\n"
+    show_markdown(f"**What it looks like.** {brk.title}.\n\n**The cause.** {brk.cause}\n\n"
+                  "**The fix** (the broken seam against the healthy one):\n\n"
                   f"```diff\n{brk.fix_diff()}```\n\n**Why it teaches.** {brk.why}\n\n"
                   f"**Seen in the wild.** {brk.seen_in}\n")

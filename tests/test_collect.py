@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from minimodel.catalogue import find_break
-from minimodel.classroom import predictions as P
+from minimodel.classroom import explanations as E, predictions as P
 from minimodel.classroom.notebook_seals import SEAL_MIME, seal_record, seals_in
 from minimodel.cli import app
 from minimodel.harness.answer_keys import load_answer_key
@@ -33,9 +33,12 @@ def sealed(tmp_path, monkeypatch):
     key = load_answer_key(NO_MASK)["answers"]
     wrong = {**key, "ar_exact_match": key["ar_exact_match"] + 50, "explain": "it looks ahead"}
     P.seal("ada", NO_MASK, wrong)
-    P.seal("ada", NO_MASK, {**key, "explain": "every position can read its target"})
+    P.seal("ada", NO_MASK, {**key, "explain": "every position can read its target"},
+           confidence={q.id: "high" for q in NO_MASK.questions})
+    E.seal("ada", NO_MASK, "The loss went under the floor: each query reads the token it predicts.")
     P.seal("bob", NO_MASK, {**key, "explain": "no mask"})
-    seals = {name: [seal_record(name, NO_MASK.tag, v) for v in P.history(name, NO_MASK)] for name in ("ada", "bob")}
+    seals = {name: [seal_record(name, NO_MASK.tag, v) for v in P.history(name, NO_MASK) + E.history(name, NO_MASK)]
+             for name in ("ada", "bob")}
     return tmp_path, learners, seals
 
 
@@ -50,6 +53,8 @@ def test_nbgrader_tree_folder_and_zip_grade_like_the_sidecar_layout(sealed):
     tmp, learners, seals = sealed
     expected = graded(learners, tmp / "out-sidecar")
     assert {r["revisions"] for r in expected if r["learner"] == "ada"} == {"2"}
+    ada = {(r["confidence"], r["explanation"][:8]) for r in expected if r["learner"] == "ada"}
+    assert ada == {("high", "The loss")}
 
     course = tmp / "course"
     for name, records in seals.items():  # nbgrader: submitted/<student>/<assignment>/<notebook>
@@ -81,7 +86,8 @@ def test_nbgrader_tree_folder_and_zip_grade_like_the_sidecar_layout(sealed):
 def test_an_edited_or_borrowed_seal_reads_digest_not_ok(sealed):
     tmp, _, seals = sealed
     edited = json.loads(json.dumps(seals["ada"]))
-    edited[-1]["answers"]["ar_exact_match"] = 0  # changed by hand in the notebook's JSON
+    edited[1]["answers"]["ar_exact_match"] = 0  # changed by hand in the notebook's JSON
+    edited[2]["text"] = "I knew it all along."  # and the explanation too
     course = tmp / "course" / "submitted"
     for student, records in (("ada", edited), ("mallory", seals["bob"])):  # mallory handed in bob's notebook
         target = course / student / "ps1" / "b02_no_mask.ipynb"
@@ -89,6 +95,7 @@ def test_an_edited_or_borrowed_seal_reads_digest_not_ok(sealed):
         target.write_text(json.dumps(notebook(*records)))
     rows = graded(course, tmp / "out")
     assert {r["learner"]: r["digest_ok"] for r in rows} == {"ada": "no", "mallory": "no"}
+    assert all("the explanation does not match its digest" in r["notes"] for r in rows if r["learner"] == "ada")
 
 
 def test_a_hostile_zip_writes_nothing_and_the_rest_is_graded(sealed):

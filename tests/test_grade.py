@@ -6,7 +6,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from minimodel.classroom import learners as L, predictions as P
+from minimodel.classroom import explanations as E, learners as L, predictions as P
 from minimodel.harness.answer_keys import key_path, load_answer_key, write_answer_key
 from minimodel.catalogue import find_break
 from minimodel.cli import app
@@ -51,6 +51,15 @@ def classroom(tmp_path_factory):
         P.seal("cara", NO_MASK, right)
 
         train_for_learner(NO_MASK.tag, steps=STEPS, learner="bob", echo=quiet)  # ran without predicting
+
+        sure = {q.id: "high" for q in NO_MASK.questions}  # sure and wrong, then explained after the run
+        P.seal("gina", NO_MASK, wrong, confidence=sure)
+        E.seal("gina", NO_MASK, "=HYPERLINK(\"http://x\") before the run: I expect nothing odd")
+        train_for_learner(NO_MASK.tag, steps=STEPS, learner="gina", echo=quiet)
+        E.seal("gina", NO_MASK, "I was sure it would learn; the loss went under the floor because every query "
+                                "reads its own target.")
+        P.seal("hal", NO_MASK, wrong, confidence=sure)  # sure and wrong, never explained
+        train_for_learner(NO_MASK.tag, steps=STEPS, learner="hal", echo=quiet)
 
         (learners / "dave").mkdir()  # a truncated prediction file
         (learners / "dave" / "broken-no-mask.prediction.json").write_text('{"versions": [{"answers": {"loss')
@@ -106,6 +115,22 @@ def test_a_prediction_revised_after_the_run_is_flagged_and_the_sealed_one_graded
     assert cara["loss_vs_floor"]["revised_answer"] == key["loss_vs_floor"]
 
 
+def test_confidence_and_explanations_make_the_best_learning_events(classroom):
+    _, key, _, book = classroom
+    gina, hal, ada = rows_of(book, "gina"), rows_of(book, "hal"), rows_of(book, "ada")
+    assert gina["loss_vs_floor"]["score"] == 0 and gina["loss_vs_floor"]["confidence"] == "high"
+    assert gina["loss_vs_floor"]["learning_event"] == "confidently wrong, then explained"
+    assert gina["future_attention"]["learning_event"] == ""  # right: no event
+    assert gina["loss_vs_floor"]["explained_after_run"] == "yes"
+    assert "under the floor" in gina["loss_vs_floor"]["explanation"]
+    assert hal["loss_vs_floor"]["learning_event"] == "confidently wrong" and hal["loss_vs_floor"]["explanation"] == ""
+    assert ada["loss_vs_floor"]["confidence"] == "" and "sealed without a confidence" in ada["loss_vs_floor"]["notes"]
+    from minimodel.classroom.gradebook import report
+    text = report(book, "learners")
+    assert "### Confidently wrong, then explained" in text and "| gina | broken-no-mask | loss_vs_floor |" in text
+    assert "Confidently wrong with no explanation after the run yet: hal x broken-no-mask." in text
+
+
 def test_missing_predictions_are_listed_and_score_nothing(classroom):
     base, _, _, book = classroom
     bob = rows_of(book, "bob")
@@ -122,7 +147,7 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_still_graded(classroo
     assert "broken-nothing.prediction.json: unknown break 'broken-nothing'" in problems
     assert "bad name: refused" in problems and ".hidden: refused" in problems and "baseline" not in problems
     assert "frank/runs/broken-no-mask/manifest.json: the manifest has no findings" in problems
-    assert book.learners == ["ada", "bob", "cara", "dave", "erin", "frank"]
+    assert book.learners == ["ada", "bob", "cara", "dave", "erin", "frank", "gina", "hal"]
     erin = rows_of(book, "erin")
     assert erin["loss_vs_floor"]["score"] == 1 and erin["loss_vs_floor"]["graded_against"] == "answer_key"
     assert erin["ar_exact_match"]["score"] == 0 and "unanswered" in erin["ar_exact_match"]["notes"]
@@ -157,10 +182,10 @@ def test_cli_writes_the_gradebook_and_report_and_exits_by_what_it_could_grade(cl
     assert "warning:" in r.output and "broken-nothing" in r.output
     with open(out / "gradebook.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == COLUMNS and len(rows) == 6 * len(NO_MASK.questions)
+    assert list(rows[0]) == COLUMNS and len(rows) == 8 * len(NO_MASK.questions)
     report = (out / "report.md").read_text()
     assert "| ada | 2/3 |" in report and "## Missing predictions" in report and "- bob: broken-no-mask" in report
-    assert "broken-no-mask / loss_vs_floor" in report and "x1" in report
+    assert "broken-no-mask / loss_vs_floor" in report and "x3" in report  # cara, gina, hal
     assert "tamper-evident, not tamper-proof" in report
 
     only_bad = tmp_path / "only_bad"

@@ -12,6 +12,7 @@ runner = CliRunner()
 NO_MASK = find_break("broken-no-mask")
 GOOD = {"loss_vs_floor": "far below it (under half)", "future_attention": "yes, a visible share",
         "ar_exact_match": 10, "explain": "Without the mask every position reads its own target."}
+SURE = {"loss_vs_floor": "high", "future_attention": "medium", "ar_exact_match": "low", "explain": "high"}
 
 
 @pytest.fixture
@@ -76,9 +77,25 @@ def test_hints_are_appended_in_order(learners):
         L.record_hint("ada", NO_MASK, len(NO_MASK.hints) + 1)
 
 
+def test_confidence_is_sealed_with_the_answers_and_checked(learners):
+    for bad, says in [({**SURE, "ar_exact_match": "certain"}, "not one of low, medium, high"),
+                      ({k: v for k, v in SURE.items() if k != "explain"}, "missing confidence for explain"),
+                      ({**SURE, "extra": "low"}, "unknown question"),
+                      ("high", "must be a mapping")]:
+        with pytest.raises(P.PredictionError, match=says) as e:
+            P.seal("ada", NO_MASK, GOOD, confidence=bad)
+        assert "\n" not in str(e.value)
+    assert not (learners / "ada" / "broken-no-mask.prediction.json").exists()
+    v = P.seal("ada", NO_MASK, GOOD, confidence={**SURE, "explain": " HIGH "})
+    assert v["confidence"] == SURE
+    assert v["digest"] == P.digest("ada", NO_MASK.tag, GOOD, SURE) != P.digest("ada", NO_MASK.tag, GOOD)
+    less_sure = P.seal("ada", NO_MASK, GOOD, confidence={**SURE, "loss_vs_floor": "low"})
+    assert less_sure["revision"] == 2  # the same answers with another confidence are a new version
+
+
 def test_cli_predict_then_run_records_the_seal_and_a_run_without_one_records_none(learners, tmp_path):
     answers = tmp_path / "answers.json"
-    answers.write_text(json.dumps(GOOD))
+    answers.write_text(json.dumps({**GOOD, "confidence": SURE}))
     r = runner.invoke(app, ["predict", "broken-no-mask", "--learner", "ada", "--answers", str(answers)])
     assert r.exit_code == 0, r.output
     sealed = P.current("ada", NO_MASK)
@@ -103,22 +120,29 @@ def test_cli_predict_then_run_records_the_seal_and_a_run_without_one_records_non
 
 def test_cli_refuses_bad_names_bad_files_and_unknown_breaks(learners, tmp_path):
     answers = tmp_path / "answers.json"
-    answers.write_text(json.dumps(GOOD))
+    answers.write_text(json.dumps({**GOOD, "confidence": SURE}))
+    unsure = tmp_path / "unsure.json"
+    unsure.write_text(json.dumps(GOOD))
     for args, says in [(["predict", "broken-no-mask", "--learner", "../evil", "--answers", str(answers)], ".."),
                        (["exp", "17-train-mini", "--tag", "broken-no-mask", "--learner", "a/b"], "path separator"),
                        (["exp", "17-sample", "--tag", "broken-no-mask", "--learner", ".x"], "starts with a dot"),
                        (["predict", "broken-nothing", "--learner", "ada", "--answers", str(answers)], "unknown break"),
                        (["predict", "broken-no-mask", "--learner", "ada", "--answers", str(tmp_path / "no.json")],
-                        "cannot read answers")]:
+                        "cannot read answers"),
+                       (["predict", "broken-no-mask", "--learner", "ada", "--answers", str(unsure)],
+                        'no "confidence"')]:
         r = runner.invoke(app, args)
         assert r.exit_code == 2 and says in r.output and "Traceback" not in r.output, (args, r.output)
     assert not (tmp_path / "evil").exists() and not learners.exists()
 
 
 def test_cli_predict_asks_each_question_and_re_asks_bad_input(learners):
-    r = runner.invoke(app, ["predict", "no-mask", "--learner", "ada"], input="1\n7\n2\nlots\n25\nit copies\n")
+    r = runner.invoke(app, ["predict", "no-mask", "--learner", "ada"],
+                      input="1\nhigh\n7\n2\nsure\nlow\nlots\n25\nMedium\nit copies\nhigh\n")
     assert r.exit_code == 0, r.output
     assert "not a valid answer" in r.output
-    assert P.current("ada", NO_MASK)["answers"] == {"loss_vs_floor": "far below it (under half)",
-                                                    "future_attention": "no, none", "ar_exact_match": 25,
-                                                    "explain": "it copies"}
+    sealed = P.current("ada", NO_MASK)
+    assert sealed["answers"] == {"loss_vs_floor": "far below it (under half)", "future_attention": "no, none",
+                                 "ar_exact_match": 25, "explain": "it copies"}
+    assert sealed["confidence"] == {"loss_vs_floor": "high", "future_attention": "low", "ar_exact_match": "medium",
+                                    "explain": "high"}

@@ -37,7 +37,7 @@ def fix_imports(names: list[str]) -> list[str]:
 
 def stub_imports(names: list[str]) -> list[str]:
     """The fix's imports above the stubs: one a stub does not use yet is marked, for the linter, as kept on purpose."""
-    used = set().union(*(_names_used(stub_source(n)) for n in names))
+    used = set().union(*(_names_used(stub_source(n)) for n in names))  # the signatures: the same for any docstring
     return [line if line.split()[-1] in used else f"{line}  # noqa: F401 (the fix needs it)"
             for line in fix_imports(names)]
 
@@ -47,14 +47,21 @@ def healthy_source(name: str) -> str:
     return _seam_source(name)
 
 
-def stub_source(name: str) -> str:
-    """The seam's signature and the first line of its docstring, with an unfinished body."""
+def stub_source(name: str, broken=None) -> str:
+    """The seam's signature and a one-line docstring, with an unfinished body.
+
+    The docstring is the broken twin's when there is one (a break's fix cell): the healthy docstring
+    often states the fix ("only j <= i, never the future"), which is the learner's to find."""
     src = _seam_source(name)
     fn = ast.parse(src).body[0]
     lines = src.splitlines()
     indent = " " * fn.body[0].col_offset
-    first = lines[fn.body[0].lineno - 1].rstrip()  # the docstring's first line, as written
-    body = [first if first.endswith('"""') else first + '"""'] if ast.get_docstring(fn) else []
+    if broken is not None:
+        doc = (inspect.getdoc(broken) or "").strip().splitlines()
+        body = [f'{indent}"""{doc[0]}"""'] if doc else []
+    else:
+        first = lines[fn.body[0].lineno - 1].rstrip()  # the docstring's first line, as written
+        body = [first if first.endswith('"""') else first + '"""'] if ast.get_docstring(fn) else []
     return "\n".join(lines[:fn.body[0].lineno - 1] + body + [f"{indent}{STUB}"]) + "\n"
 
 

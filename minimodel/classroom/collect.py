@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from minimodel.classroom.learners import LearnerError, check_learner
-from minimodel.classroom.notebook_seals import seals_in
+from minimodel.classroom.notebook_seals import is_explanation, seals_in
 from minimodel.classroom.predictions import FORMAT
 
-SIDECARS = (".prediction.json", ".hints.json", ".runs.json")  # what a learners/ folder holds
+SIDECARS = (".prediction.json", ".explanation.json", ".hints.json", ".runs.json")  # what a learners/ folder holds
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; anything bigger is refused
 MAX_ZIP_MEMBERS = 50_000
 MAX_ZIP_TOTAL = 2**30  # a zip bomb stops here: 1 GiB of notebooks read in all
+
+# what a sealed version keeps on disk, per kind of seal
+VERSION_FIELDS = {"prediction": ("revision", "answers", "confidence", "sealed_at", "digest"),
+                  "explanation": ("revision", "text", "sealed_at", "digest", "after_run")}
 
 
 @dataclass
@@ -121,17 +125,20 @@ def _from_notebooks(notebooks: Iterator[tuple[str, str]], root: Path, out: Path,
             except LearnerError as e:
                 warn(f"{rel}: a seal for learner {learner!r} refused ({e})")
                 continue
-            seals.setdefault((learner, tag), {}).setdefault((r["revision"], r["digest"]), r)
+            kind = "explanation" if is_explanation(r) else "prediction"
+            seals.setdefault((learner, tag, kind), {}).setdefault((r["revision"], r["digest"]), r)
             where.setdefault((learner, tag), set()).add(rel)
-    for (learner, tag), versions in sorted(seals.items()):
+    for (learner, tag, kind), versions in sorted(seals.items()):
         ordered = sorted(versions.values(), key=lambda r: (str(r["sealed_at"]), str(r["revision"])))
         folder = out / learner
         folder.mkdir(parents=True, exist_ok=True)
+        fields = VERSION_FIELDS[kind]
         data = {"format": FORMAT, "learner": learner, "break": tag,
-                "versions": [{k: r[k] for k in ("revision", "answers", "sealed_at", "digest")} for r in ordered]}
-        (folder / f"{tag}.prediction.json").write_text(json.dumps(data, indent=1))
-        collected.sources.append(f"{learner} x {tag}: {len(ordered)} seal(s) from the notebook "
-                                 + ", ".join(sorted(where[(learner, tag)])))
+                "versions": [{k: r[k] for k in fields if k in r} for r in ordered]}
+        (folder / f"{tag}.{kind}.json").write_text(json.dumps(data, indent=1))
+        if kind == "prediction":
+            collected.sources.append(f"{learner} x {tag}: {len(ordered)} seal(s) from the notebook "
+                                     + ", ".join(sorted(where[(learner, tag)])))
 
 
 @contextmanager

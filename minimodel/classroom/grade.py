@@ -10,14 +10,18 @@ from pathlib import Path
 
 from minimodel.catalogue import BASELINE, Break, load_catalogue
 from minimodel.classroom.learners import LearnerError, check_learner
+from minimodel.classroom.explanations import digest as explanation_digest, read_file as read_explanations
 from minimodel.classroom.predictions import digest, read_file
 from minimodel.harness.answer_keys import AnswerKeyError, load_answer_key
 from minimodel.harness.findings import observe_one, score, stored_findings
 
 COLUMNS = ["learner", "break", "question", "kind", "predicted", "observed", "tolerance", "score", "max_score",
            "graded_against", "revision_graded", "revisions", "sealed_at", "first_run_at", "sealed_before_run",
-           "revised_after_run", "revised_answer", "missing", "hints_used", "digest_ok", "notes"]
-SUFFIXES = {"prediction": ".prediction.json", "hints": ".hints.json", "runs": ".runs.json"}
+           "revised_after_run", "revised_answer", "missing", "hints_used", "digest_ok", "confidence",
+           "explanation", "explained_after_run", "learning_event", "notes"]
+SUFFIXES = {"prediction": ".prediction.json", "explanation": ".explanation.json", "hints": ".hints.json",
+            "runs": ".runs.json"}
+BEST_EVENT = "confidently wrong, then explained"  # predict-observe-explain: where the learning happens
 
 
 class GradeError(ValueError):
@@ -31,6 +35,7 @@ class Work:
     brk: Break
     versions: list[dict] = field(default_factory=list)
     unreadable: str = ""  # why the prediction file could not be used
+    explanations: list[dict] = field(default_factory=list)  # sealed after the run, oldest first
     hints: list[dict] | None = field(default_factory=list)  # None: the hints file was unreadable
     runs: list[dict] = field(default_factory=list)  # {started_at, prediction?} from the log and the manifest
     manifest: dict | None = None  # the learner's last run of this break, with findings
@@ -94,6 +99,11 @@ def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[
             except LearnerError as e:  # its message names the file already
                 w.unreadable = str(e)
                 problems.append(f"{e}; prediction skipped")
+        elif kind == "explanation":
+            try:
+                w.explanations = read_explanations(path, learner, b.tag)["versions"]
+            except LearnerError as e:
+                problems.append(f"{e}; explanation skipped")
         elif kind == "hints":
             data = _load_json(path, problems, "hints")
             ok = isinstance(data, list) and all(isinstance(h, dict) and isinstance(h.get("level"), int) for h in data)
@@ -232,9 +242,17 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
     elif not w.versions:
         notes.append("no sealed prediction")
     bad_digests = [v.get("revision", i + 1) for i, v in enumerate(w.versions)
-                   if digest(w.learner, w.brk.tag, v["answers"]) != v["digest"]]
+                   if digest(w.learner, w.brk.tag, v["answers"], v.get("confidence")) != v["digest"]]
     if bad_digests:
         notes.append(f"revision(s) {', '.join(map(str, bad_digests))} do not match their digest: edited by hand")
+    explained = w.explanations[-1] if w.explanations else None
+    if explained and explanation_digest(w.learner, w.brk.tag, explained["text"]) != explained["digest"]:
+        notes.append("the explanation does not match its digest: edited by hand")
+    after = ("" if explained is None else "no run" if not t.first_run_at
+             else "yes" if explained["sealed_at"] >= t.first_run_at else "no")
+    confidence = graded.get("confidence", {}) if graded else {}
+    if graded and not confidence:
+        notes.append("sealed without a confidence")
     if w.hints is None:
         hints_used = ""
     else:
@@ -254,6 +272,10 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
         revised = latest.get(q.id) if graded and latest is not answers and latest.get(q.id) != pred else None
         if q.kind != "text" and obs is None:
             row_notes.append("no run and no answer key to grade against (just answer-keys)")
+        sure = confidence.get(q.id, "")
+        event = ""
+        if sure == "high" and s == 0:
+            event = BEST_EVENT if after == "yes" else "confidently wrong"
         rows.append({
             "learner": w.learner, "break": w.brk.tag, "question": q.id, "kind": q.kind,
             "predicted": _cell(pred), "observed": _cell(obs),
@@ -266,6 +288,8 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
             "revised_after_run": t.revised_after_run, "revised_answer": _cell(revised),
             "missing": "no" if graded else "yes", "hints_used": hints_used,
             "digest_ok": "" if not w.versions else "no" if bad_digests or t.notes else "yes",
+            "confidence": sure, "explanation": explained["text"] if explained else "",
+            "explained_after_run": after, "learning_event": event,
             "notes": "; ".join(row_notes),
         })
     return rows

@@ -6,7 +6,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from minimodel.classroom.grade import COLUMNS, Gradebook
+from minimodel.classroom.grade import BEST_EVENT, COLUMNS, Gradebook
 from minimodel.classroom.safe_text import csv_row, markdown_text
 from minimodel.harness.checkpoints import atomic_write, now
 
@@ -86,6 +86,7 @@ def report(book: Gradebook, root: Path) -> str:
                   for r in text_rows]
     else:
         lines.append("None.")
+    lines += _confidence_section(book)
     lines += ["", "## Where the seals came from", ""]
     lines += [f"- {_md(s)}" for s in book.sources] or ["The sidecar files of each learner's folder."]
     lines += ["", "## Files skipped or partly used", ""]
@@ -93,6 +94,39 @@ def report(book: Gradebook, root: Path) -> str:
     lines += ["", "Sealing is tamper-evident, not tamper-proof: a learner who edits files by hand can rewrite "
               "history; the digests and the run records make such edits visible, they cannot prevent them.", ""]
     return "\n".join(lines)
+
+
+def _confidence_section(book: Gradebook) -> list[str]:
+    """How sure the class was against how right, and the best learning events: confidently wrong, then explained."""
+    scored = [r for r in book.rows if r["score"] != "" and r["confidence"]]
+    lines = ["", "## Confidence and explanations", "",
+             "A confident prediction that the run contradicts, explained afterwards, is the best learning event "
+             "this lab produces: it is listed here as such, not as a failure.", "",
+             "| confidence | right | wrong |", "|---|---|---|"]
+    for level in ("high", "medium", "low"):
+        at = [r for r in scored if r["confidence"] == level]
+        lines.append(f"| {level} | {sum(r['score'] for r in at)} | {sum(1 - r['score'] for r in at)} |")
+    best = [r for r in book.rows if r["learning_event"] == BEST_EVENT]
+    lines += ["", f"### {BEST_EVENT.capitalize()}", ""]
+    if best:
+        lines += ["| learner | break | question | predicted | observed | explanation |", "|---|---|---|---|---|---|"]
+        lines += [f"| {_md(r['learner'])} | {r['break']} | {r['question']} | {_md(r['predicted'])} | "
+                  f"{_md(r['observed'])} | {_md(r['explanation'])} |" for r in best]
+    else:
+        lines.append("None yet.")
+    unexplained = sorted({(r["learner"], r["break"]) for r in book.rows if r["learning_event"] == "confidently wrong"})
+    if unexplained:
+        lines += ["", "Confidently wrong with no explanation after the run yet: "
+                  + ", ".join(f"{_md(learner)} x {tag}" for learner, tag in unexplained) + "."]
+    explained = {(r["learner"], r["break"]): r for r in book.rows if r["explanation"]}
+    lines += ["", "### Explanations, for you to read", ""]
+    if explained:
+        lines += ["| learner | break | after the run | explanation |", "|---|---|---|---|"]
+        lines += [f"| {_md(learner)} | {tag} | {r['explained_after_run']} | {_md(r['explanation'])} |"
+                  for (learner, tag), r in explained.items()]
+    else:
+        lines.append("None.")
+    return lines
 
 
 def write_outputs(book: Gradebook, root: Path, out: Path) -> tuple[Path, Path]:

@@ -39,6 +39,10 @@ def prediction_path(learner: str, brk: Break, root: Path | None = None) -> Path:
     return learner_folder(learner, root) / f"{brk.tag}.prediction.json"
 
 
+def explanation_path(learner: str, brk: Break, root: Path | None = None) -> Path:
+    return learner_folder(learner, root) / f"{brk.tag}.explanation.json"
+
+
 def hints_path(learner: str, brk: Break, root: Path | None = None) -> Path:
     return learner_folder(learner, root) / f"{brk.tag}.hints.json"
 

@@ -10,12 +10,24 @@ from __future__ import annotations
 import json
 
 SEAL_MIME = "application/vnd.minimodel.seal+json"
-FIELDS = ("learner", "break", "revision", "answers", "sealed_at", "digest")
+FIELDS = ("learner", "break", "revision", "sealed_at", "digest")  # every record; a prediction adds answers
+EXPLANATION = "explanation"  # the `kind` of an explanation's record (a prediction's record has no kind)
 
 
 def seal_record(learner: str, tag: str, version: dict) -> dict:
-    return {"learner": learner, "break": tag, "revision": version.get("revision"), "answers": version["answers"],
-            "sealed_at": version["sealed_at"], "digest": version["digest"]}
+    """A prediction's record (answers, and confidence when sealed with one) or an explanation's (text)."""
+    record = {"learner": learner, "break": tag, "revision": version.get("revision"),
+              "sealed_at": version["sealed_at"], "digest": version["digest"]}
+    if "text" in version:
+        return {**record, "kind": EXPLANATION, "text": version["text"], "after_run": version.get("after_run")}
+    record["answers"] = version["answers"]
+    if "confidence" in version:
+        record["confidence"] = version["confidence"]
+    return record
+
+
+def is_explanation(record: dict) -> bool:
+    return record.get("kind") == EXPLANATION
 
 
 def show_seal(learner: str, tag: str, version: dict) -> None:
@@ -28,7 +40,8 @@ def show_seal(learner: str, tag: str, version: dict) -> None:
     if get_ipython() is None:  # a plain Python process: there is no notebook to carry it
         return
     record = seal_record(learner, tag, version)
-    display({SEAL_MIME: record, "text/plain": f"seal: {learner} x {tag}, revision {record['revision']}, "
+    what = "explanation" if is_explanation(record) else "seal"
+    display({SEAL_MIME: record, "text/plain": f"{what}: {learner} x {tag}, revision {record['revision']}, "
                                                f"sealed at {record['sealed_at']} ({record['digest'][:19]}...)"},
             raw=True)
 
@@ -40,7 +53,7 @@ def break_of(nb: dict) -> str | None:
 
 
 def seals_in(notebook_text: str) -> tuple[str | None, list[dict]]:
-    """(the notebook's break, every seal record in its outputs and its metadata, for tools that move them there)."""
+    """(the notebook's break, every seal record (predictions and explanations) in its outputs and its metadata)."""
     nb = json.loads(notebook_text)
     if not isinstance(nb, dict) or not isinstance(nb.get("cells", []), list):
         raise ValueError("not a notebook (no list of cells)")
@@ -51,5 +64,5 @@ def seals_in(notebook_text: str) -> tuple[str | None, list[dict]]:
             data = output.get("data", {}) if isinstance(output, dict) else {}
             if isinstance(data, dict) and SEAL_MIME in data:
                 found.append(data[SEAL_MIME])
-    return break_of(nb), [r for r in found if isinstance(r, dict) and all(k in r for k in FIELDS)
-                          and isinstance(r["answers"], dict)]
+    return break_of(nb), [r for r in found if isinstance(r, dict) and all(k in r for k in FIELDS) and (
+        isinstance(r.get("text"), str) if is_explanation(r) else isinstance(r.get("answers"), dict))]

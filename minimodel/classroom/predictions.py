@@ -11,16 +11,20 @@ from minimodel.classroom.learners import LearnerError, prediction_path
 from minimodel.harness.checkpoints import now, write_json
 
 FORMAT = 1
+CONFIDENCE = ("low", "medium", "high")  # how sure the learner is of each answer, sealed with it
 
 
 class PredictionError(LearnerError):
     """Bad answers or a damaged prediction file: the message says what to do."""
 
 
-def digest(learner: str, tag: str, answers: dict) -> str:
-    """sha256 of the canonical JSON of the answers, the break's tag and the learner."""
-    canonical = json.dumps({"answers": answers, "break": tag, "learner": learner},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+def digest(learner: str, tag: str, answers: dict, confidence: dict | None = None) -> str:
+    """sha256 of the canonical JSON of the answers (and their confidence, when sealed with one), the break's
+    tag and the learner."""
+    body = {"answers": answers, "break": tag, "learner": learner}
+    if confidence is not None:
+        body["confidence"] = confidence
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -61,6 +65,29 @@ def check_answers(brk: Break, answers: dict) -> dict:
     return {q.id: _check_answer(q, answers[q.id]) for q in brk.questions}
 
 
+def check_confidence(brk: Break, confidence) -> dict:
+    """A confidence for every question, each one of CONFIDENCE (canonical: lower case)."""
+    choose = "give each question one of " + ", ".join(CONFIDENCE)
+    if not isinstance(confidence, dict):
+        raise PredictionError(f"confidence must be a mapping of question id to confidence; {choose}")
+    ids = [q.id for q in brk.questions]
+    unknown = [str(k) for k in confidence if k not in ids]
+    if unknown:
+        raise PredictionError(f"confidence for unknown question(s) {', '.join(unknown)}; "
+                              f"the questions are: {', '.join(ids)}")
+    missing = [i for i in ids if i not in confidence]
+    if missing:
+        raise PredictionError(f"missing confidence for {', '.join(missing)}; {choose}")
+    out = {}
+    for qid in ids:
+        value = confidence[qid]
+        level = value.strip().lower() if isinstance(value, str) else None
+        if level not in CONFIDENCE:
+            raise PredictionError(f"{qid}: confidence {value!r} is not one of {', '.join(CONFIDENCE)}")
+        out[qid] = level
+    return out
+
+
 def read_file(path: Path, learner: str | None = None, tag: str | None = None) -> dict:
     """A prediction file's content after checking its shape; PredictionError says what is wrong."""
     try:
@@ -94,17 +121,21 @@ def current(learner: str, brk: Break, root: Path | None = None) -> dict | None:
     return versions[-1] if versions else None
 
 
-def seal(learner: str, brk: Break, answers: dict, root: Path | None = None) -> dict:
-    """Check the answers and add them as a new sealed version; earlier versions are kept, never replaced.
+def seal(learner: str, brk: Break, answers: dict, root: Path | None = None, confidence: dict | None = None) -> dict:
+    """Check the answers (and a confidence per question, when given) and add them as a new sealed version;
+    earlier versions are kept, never replaced.
 
     Sealing the same answers as the version in force adds nothing and returns that version."""
     path = prediction_path(learner, brk, root)
     answers = check_answers(brk, answers)
+    confidence = None if confidence is None else check_confidence(brk, confidence)
     versions = history(learner, brk, root)
-    d = digest(learner, brk.tag, answers)
+    d = digest(learner, brk.tag, answers, confidence)
     if versions and versions[-1]["digest"] == d:
         return versions[-1]
     version = {"revision": len(versions) + 1, "answers": answers, "sealed_at": now(), "digest": d}
+    if confidence is not None:
+        version["confidence"] = confidence
     write_json(path, {"format": FORMAT, "learner": learner, "break": brk.tag, "versions": versions + [version]})
     return version
 

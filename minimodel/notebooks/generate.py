@@ -1,7 +1,9 @@
 """`just notebooks`: generate each break's learner and solution notebook from one template; detect drift."""
 from __future__ import annotations
 
+import inspect
 import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -20,7 +22,7 @@ def _fix_cell(brk: Break, solved: bool) -> str:
     names = list(brk.replaces)
     lines = fix_imports(names) if solved else stub_imports(names)
     head = ("\n".join(lines) + "\n\n\n") if lines else ""
-    bodies = [healthy_source(n) if solved else stub_source(n) for n in names]
+    bodies = [healthy_source(n) if solved else stub_source(n, brk.replaces[n]) for n in names]
     code = head + "\n\n".join(bodies)
     arg = names[0] if len(names) == 1 else "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
     check = f"report = lab.verify_fix(TAG, {arg})" + ("\nassert report.fixed, report.message" if solved else "")
@@ -43,12 +45,33 @@ SOLUTION_FIX = ("The fix, written out. `verify_fix` trains again with it plugged
                 "detectors; the assert fails the notebook unless the symptom is gone.")
 
 
+LABELS = ("Break:", "Predict no effect:", "Sanity check:")  # how a break module's docstring opens
+
+
+def _change(brk: Break) -> str:
+    """The change in plain words: the break module's docstring, without its label."""
+    doc = (sys.modules[brk.module].__doc__ or "").strip()
+    for label in LABELS:
+        if doc.startswith(label):
+            doc = doc[len(label):].strip()
+    return doc[:1].upper() + doc[1:]
+
+
+def _broken_source(brk: Break) -> str:
+    """Each replaced seam's broken code as a Python block, under the seam it replaces."""
+    parts = []
+    for name, fn in brk.replaces.items():
+        head = f"In place of the seam `{name}`:\n\n" if len(brk.replaces) > 1 else ""
+        parts.append(f"{head}```python\n{inspect.getsource(fn).rstrip()}\n```")
+    return "\n\n".join(parts)
+
+
 def build(brk: Break, solved: bool = False) -> nbformat.NotebookNode:
     """The notebook for one break (the learner's, or the solution with the fix filled in)."""
-    values = {"title": brk.title, "tag": brk.tag, "phase": brk.phase, "module": brk.module,
+    values = {"tag": brk.tag, "phase": brk.phase, "module": brk.module,
               "intro": SOLUTION_INTRO if solved else INTRO[brk.expect],
               "fix_intro": SOLUTION_FIX if solved else _fix_intro(brk),
-              "fix_source": _fix_cell(brk, solved)}
+              "fix_source": _fix_cell(brk, solved), "change": _change(brk), "broken_source": _broken_source(brk)}
     cells = []
     for cell_id, kind, text in CELLS:
         source = text.format(**values) if "{" in text else text

@@ -1,25 +1,32 @@
 """The one template every break notebook is generated from: (cell id, kind, text) per section, in order.
 
-Placeholders in braces are filled from the break's declaration by minimodel.notebooks.generate. The id of a
-cell is fixed by its section, so regenerating an unchanged catalogue gives byte-identical files.
+The title names the change, not its symptom: predicting the symptom is the learner's work, and the
+break's title (which names it) appears in the last section. Placeholders in braces are filled from the
+break's declaration by minimodel.notebooks.generate. The id of a cell is fixed by its section, so
+regenerating an unchanged catalogue gives byte-identical files.
 """
 
 CELLS = [
     ("title", "markdown", """\
-# {title}
+# Break exercise: `{tag}`
 
-`{tag}` · phase: {phase} · `{module}`
+phase: {phase} · `{module}`
 
 {intro}
 
-Work from top to bottom: **setup, predict, run, inspect, compare, diagnose, fix, reveal**. Each code
-cell runs in a few seconds. Nothing here names the cause until the last section."""),
+Work from top to bottom: **the change, predict, run, inspect, compare, explain, fix**. Each code cell
+runs in a few seconds. The healthy code appears only in the last section, after your fix."""),
 
-    ("setup-md", "markdown", """\
-## 1. Setup
+    ("change-md", "markdown", """\
+## 1. The change
 
-Put your name in `LEARNER` (letters, digits, `.`, `_`, `-`): your prediction, the hints you open and
-your runs are saved under it."""),
+{change}
+
+The planted code (the line marked `# BUG:` is the change; everything else is as in a healthy run):
+
+{broken_source}
+
+It trains on this task and model:"""),
     ("setup", "code", """\
 from minimodel import lab
 
@@ -31,16 +38,17 @@ lab.setup(TAG)"""),
     ("predict-md", "markdown", """\
 ## 2. Predict
 
-Before you run anything: what will this run show? Answer every question and press **Save my
-prediction**. The prediction is sealed with the time and a digest, and the run records which sealed
-prediction was in force, so an instructor can tell a prediction made before the run from one made
-after it. You may save again (every version is kept)."""),
+Before you run anything: what will this change do to the run? Answer every question, say how sure you
+are of each answer (low, medium or high), and press **Save my prediction**. The prediction is sealed with
+the time and a digest, and the run records which sealed prediction was in force, so an instructor can
+tell a prediction made before the run from one made after it. You may save again (every version is
+kept). `LEARNER` (letters, digits, `.`, `_`, `-`) names whose work this is."""),
     ("predict", "code", "lab.predict(TAG, LEARNER)"),
 
     ("run-md", "markdown", """\
 ## 3. Run
 
-Train the model with the break switched on, then a healthy control on the same data, seed and steps."""),
+Train the model with the change switched on, then a healthy control on the same data, seed and steps."""),
     ("run", "code", "outcome = lab.run(TAG, LEARNER)"),
 
     ("inspect-md", "markdown", """\
@@ -64,14 +72,20 @@ generation (AR: the model feeds itself, greedily), and a few AR samples beside t
     ("compare-md", "markdown", """\
 ## 5. Compare with your prediction
 
-Each question: what you predicted, and what the run showed (decided by the detectors, not by hand)."""),
+Each question: what you predicted, how sure you were, and what the run showed (decided by the
+detectors, not by hand)."""),
     ("compare", "code", "lab.compare_prediction()"),
 
-    ("diagnose-md", "markdown", """\
-## 6. Diagnose
+    ("explain-md", "markdown", """\
+## 6. Explain what you observed
 
-Form your own explanation first. Stuck? The button reveals one hint at a time, vague first, then
-specific. Every hint you open is recorded."""),
+In your own words: what did the run show beside the healthy control, and why does this change cause
+it? Which panel or detector told you? A confident prediction that turned out wrong is the best thing
+to explain. Your explanation is sealed as its own record, after the run."""),
+    ("explain", "code", "lab.explain(TAG, LEARNER)"),
+    ("hints-md", "markdown", """\
+Stuck? The button reveals one hint at a time, vague first, then specific. Every hint you open is
+recorded."""),
     ("hints", "code", "hints = lab.hints(TAG, LEARNER)"),
 
     ("fix-md", "markdown", """\
@@ -82,15 +96,17 @@ specific. Every hint you open is recorded."""),
 {fix_source}"""),
 
     ("reveal-md", "markdown", """\
-## 8. Reveal
+## 8. Why it teaches
 
-Try the fix before you read on."""),
+Try the fix before you read on: this section shows the healthy code."""),
     ("reveal", "code", "lab.reveal(TAG)"),
 ]
 
 INTRO = {
-    "symptom": "Something is off in this training run. Predict what you will see, then find out why.",
-    "no-effect": "This run has a change that looks like a bug. Predict what it does to training, then check.",
+    "symptom": "One change is planted in an otherwise healthy training run, and you can read it below. Predict what "
+               "it will do, run it beside a healthy control, explain what you saw, then fix it.",
+    "no-effect": "This run has a change that looks like a bug, and you can read it below. Predict what it does to "
+                 "training, then check.",
     "sanity": "The first exercise: prove the machinery works before trusting it with anything harder.",
 }
 SOLUTION_INTRO = ("**Solution notebook.** The same flow as the learner's notebook, with the fix written out; "

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from minimodel.notebooks.display import show_figure, show_markdown
 
 
-def prediction_form(questions, before: dict, on_save: Callable[[dict], str], note: str = "") -> None:
-    """One widget per question and a Save button; `on_save(answers)` seals them and returns what to print."""
+def prediction_form(questions, before: dict, on_save: Callable[[dict, dict], str], note: str = "",
+                    confidence: tuple[str, ...] = (), before_confidence: dict | None = None) -> None:
+    """One widget per question, each with a confidence, and a Save button; `on_save(answers, confidence)`
+    seals them and returns what to print."""
     import ipywidgets as w
     from IPython.display import display
 
-    inputs, rows = {}, []
+    inputs, sure, rows = {}, {}, []
     for q in questions:
         label = w.HTML(f"<b>{html.escape(q.text)}</b>")
         if q.kind == "choice":
@@ -26,8 +28,10 @@ def prediction_form(questions, before: dict, on_save: Callable[[dict], str], not
         else:
             box = w.Textarea(value=before.get(q.id, ""), placeholder="your explanation",
                              layout={"width": "90%", "height": "5em"})
+        sure[q.id] = w.ToggleButtons(options=list(confidence), value=(before_confidence or {}).get(q.id),
+                                     description="how sure?", style={"button_width": "6em"})
         inputs[q.id] = box
-        rows.append(w.VBox([label, box]))
+        rows.append(w.VBox([label, box, sure[q.id]]))
     button = w.Button(description="Save my prediction", button_style="primary", icon="lock")
     status = w.Output()
 
@@ -35,14 +39,38 @@ def prediction_form(questions, before: dict, on_save: Callable[[dict], str], not
         status.clear_output()
         with status:
             answers = {qid: box.value for qid, box in inputs.items()}
+            levels = {qid: box.value for qid, box in sure.items()}
             missing = [qid for qid, v in answers.items() if v is None]
-            print(f"Answer every question first (missing: {', '.join(missing)})." if missing else on_save(answers))
+            unsure = [qid for qid, v in levels.items() if v is None]
+            if missing or unsure:
+                print(f"Answer every question first (missing: {', '.join(missing)})." if missing else
+                      f"Say how sure you are of every answer (missing: {', '.join(unsure)}).")
+            else:
+                print(on_save(answers, levels))
 
     button.on_click(save)
     if note:
         with status:
             print(note)
     display(w.VBox(rows + [button, status]))
+
+
+def text_form(before: str, placeholder: str, label: str, on_save: Callable[[str], str]) -> None:
+    """A text box and a Save button; `on_save(text)` seals it and returns what to print."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    box = w.Textarea(value=before, placeholder=placeholder, layout={"width": "90%", "height": "8em"})
+    button = w.Button(description=label, button_style="primary", icon="lock")
+    status = w.Output()
+
+    def save(_):
+        status.clear_output()
+        with status:
+            print(on_save(box.value))
+
+    button.on_click(save)
+    display(w.VBox([box, button, status]))
 
 
 def hint_button(shown: list[str], total: int, reveal_next: Callable[[], str | None]):
