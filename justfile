@@ -95,6 +95,11 @@ predict BREAK *ARGS: ready
 explain BREAK *ARGS: ready
     @{{python}} -m minimodel.cli explain "$@"
 
+# the blind drill: just drill deal --learner ada [--n 5] [--pool PHASES]; drill show|request|choices|diagnose|reveal
+[no-exit-message, positional-arguments]
+drill *ARGS: ready
+    @{{python}} -m minimodel.cli drill "$@"
+
 # grade every learner x break x question: just grade learners/ [--out DIR] [--breaks TAGS]
 [no-exit-message]
 grade DIR *ARGS: ready

@@ -8,12 +8,14 @@ import typer
 
 from minimodel.checkup.cli import checkup_app
 from minimodel.classroom.cli import register as register_classroom
+from minimodel.classroom.drill_cli import drill_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="minimodel break lab: train a tiny GPT with one realistic bug switched on.")
 breaks_app = typer.Typer(no_args_is_help=True, help="The break catalogue.")
 app.add_typer(breaks_app, name="breaks")
 app.add_typer(checkup_app, name="checkup")
+app.add_typer(drill_app, name="drill")
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -14,8 +14,8 @@ from minimodel.classroom import learners, predictions
 from minimodel.classroom.notebook_seals import show_seal
 from minimodel.detectors import Finding, detect
 from minimodel.harness.findings import by_name, findings_table, observe, run_findings, score
-from minimodel.notebooks import widgets
-from minimodel.notebooks.display import headless, in_kernel, show, show_figure, show_markdown
+from minimodel.notebooks import panels, widgets
+from minimodel.notebooks.display import Table, headless, in_kernel, show, show_markdown
 
 _REPO = Path(__file__).resolve().parent.parent
 _last_run: dict = {}  # the last run of this kernel: {"brk", "learner", "outcome"}
@@ -149,60 +149,26 @@ def _findings(brk: Break, run_, control) -> tuple[list[Finding], list[Finding]]:
 
 def show_losses() -> None:
     """Training loss of the break and the healthy control, with the entropy floor drawn."""
-    from minimodel.plots import loss_figure
-
     brk, run_, control = _last()
-    m = run_.metrics
-    floor = m["entropy_floor"]
-    show_figure(loss_figure({brk.tag: run_.train_losses, "healthy control": control.train_losses}, floor,
-                            m["ln_vocab"], f"{brk.tag}: training loss"))
-    if floor:
-        why = f"entropy floor {floor:.3f}: no model that reads only the past can go below it."
-    elif run_.recipe.loss_on == "answer":
-        why = "entropy floor 0: the loss is on answer tokens only, which the prompt fully determines."
-    else:
-        why = "entropy floor 0: nothing in this text is random, so a model can learn every token."
-    print(f"{why} Held-out loss: {m['tf']['loss']:.3f} with the break, {control.metrics['tf']['loss']:.3f} healthy.")
+    panels.losses(brk.tag, run_, control)
 
 
 def attention_figure(index: int = 0, layer: int | None = None, head: int | None = None):
     """Broken (left) and healthy (right): layers × heads heatmaps, token labels on both axes, scale 0..1."""
-    from minimodel.plots import attention_figure as draw, example_attention
-
     brk, run_, control = _last()
-    with run_.installed():
-        broken = example_attention(run_.model, run_.task, run_.recipe.batching, index)
-    healthy = example_attention(control.model, control.task, control.recipe.batching, index)
-    return draw({brk.tag: broken, "healthy control": healthy}, layer, head)
+    return panels.attention_figure(brk.tag, run_, control, index, layer, head)
 
 
 def show_attention(index: int = 0) -> None:
     """The heatmap grids side by side, with pickers for the prompt, the layer and the head."""
-    _, run_, _ = _last()
-    print("Each square: how much the query (row) attends to the key (column). A model that only "
-          "reads the past leaves everything above the diagonal dark.")
-    if headless():
-        show_figure(attention_figure(index))
-        return
-    prompts = [f"{ex.prompt}={ex.answer}" for ex in run_.task.val[:12]]
-    widgets.attention_pickers(prompts, run_.model.cfg.n_layer, run_.model.cfg.n_head, attention_figure, index)
+    brk, run_, control = _last()
+    panels.attention(brk.tag, run_, control, index)
 
 
 def tf_ar_table() -> None:
     """Teacher-forced against autoregressive, for both runs, and a few AR samples beside their targets."""
-    from minimodel.harness.findings import Table
-
     brk, run_, control = _last()
-    rows = [[name, f"{m['tf']['loss']:.3f}", f"{m['tf'].get('answer', float('nan')):.3f}", f"{m['tf_exact_match']:.0%}",
-             f"{m['ar']['exact_match']:.0%}", f"{m['ar']['malformed_share']:.0%}"]
-            for name, m in ((brk.tag, run_.metrics), ("healthy control", control.metrics))]
-    t = Table(["run", "TF loss", "TF answer loss", "TF exact match", "AR exact match", "AR malformed"], rows)
-    show(t.html(), t.text())
-    samples = zip(run_.metrics["ar"]["samples"], control.metrics["ar"]["samples"])
-    t = Table(["prompt", "target", f"{brk.tag} generated", "exact", "healthy generated"],
-              [[s["prompt"], s["target"], repr(s["generated"]), "yes" if s["exact"] else "no", repr(c["generated"])]
-               for s, c in samples])
-    show(t.html(), t.text())
+    panels.tf_ar(brk.tag, run_, control)
 
 
 def findings() -> None:
@@ -245,8 +211,6 @@ def heatmap_note(found: dict[str, Finding], declared: list[str]) -> str | None:
 
 def compare_prediction() -> None:
     """Each question: what the learner predicted, what the run showed, and the grader's score for it."""
-    from minimodel.harness.findings import Table
-
     brk, run_, control = _last()
     sealed = predictions.current(_last_run["learner"], brk)
     answers = sealed["answers"] if sealed else {}

@@ -10,6 +10,7 @@
 | MINIMODEL_SOLUTIONS | solutions/ beside the package | where answer keys are read and written, from any folder |
 | MINIMODEL_CACHE | $XDG_CACHE_HOME/minimodel or ~/.cache/minimodel | the cache of healthy controls and break runs |
 | MINIMODEL_HEADLESS | unset | 1, true or yes: notebooks never wait for a click (`just nbval` sets it) |
+| MINIMODEL_DRILL_SALT | ~/.config/minimodel/drill-salt (made on first deal) | the class secret behind drill deals |
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 THREADS, JOBS = "MINIMODEL_THREADS", "MINIMODEL_JOBS"
 RUNS, LEARNERS, LEARNER, SOLUTIONS = "MINIMODEL_RUNS", "MINIMODEL_LEARNERS", "MINIMODEL_LEARNER", "MINIMODEL_SOLUTIONS"
-CACHE, HEADLESS = "MINIMODEL_CACHE", "MINIMODEL_HEADLESS"
+CACHE, HEADLESS, DRILL_SALT = "MINIMODEL_CACHE", "MINIMODEL_HEADLESS", "MINIMODEL_DRILL_SALT"
 
 
 def threads() -> int:
@@ -61,6 +62,16 @@ def cache_dir() -> Path:
     if os.environ.get(CACHE):
         return Path(os.environ[CACHE])
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "minimodel"
+
+
+def drill_salt() -> str | None:
+    """The class secret that orders and verifies drill deals, when the instructor passes it in the environment."""
+    return os.environ.get(DRILL_SALT) or None
+
+
+def drill_salt_file() -> Path:
+    """Where a salt made on this machine is kept (the user's config folder, never the repository)."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "minimodel" / "drill-salt"
 
 
 def headless_forced() -> bool:

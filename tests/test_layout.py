@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minimodel"
 CORE = {"model", "seams", "probes", "tokenizer", "tasks", "data", "train", "evaluate", "metrics", "detectors", "plots",
         "recipes"}
-FRONT_DOORS = {"minimodel.lab", "minimodel.cli", "minimodel.checkup.cli", "minimodel.classroom.cli"}  # they may import anything
+FRONT_DOORS = {"minimodel.lab", "minimodel.drill", "minimodel.cli", "minimodel.checkup.cli", "minimodel.classroom.cli",
+               "minimodel.classroom.drill_cli"}  # they may import anything
 MAY_IMPORT = {  # layer -> the layers its modules may import from (the core is the learner's GPT and its measurements)
     "core": {"core"},
     "settings": set(),

@@ -78,6 +78,15 @@ class Break:
         return f"broken-{self.id}"
 
     @property
+    def change(self) -> str:
+        """The change in plain words: the module's docstring without its label ("Break:", "Sanity check:", ...)."""
+        doc = (sys.modules[self.module].__doc__ or "").strip() if self.module in sys.modules else ""
+        for label in LABELS:
+            if doc.startswith(label):
+                doc = doc[len(label):].strip()
+        return doc[:1].upper() + doc[1:]
+
+    @property
     def fix(self) -> dict[str, Callable]:
         """The fix: each replaced seam's healthy behaviour."""
         return {name: seams.REGISTRY[name].healthy for name in self.replaces}
@@ -107,6 +116,7 @@ class Break:
 
 
 EXPECTS = ("symptom", "no-effect", "sanity")
+LABELS = ("Break:", "Predict no effect:", "Sanity check:")  # how a break module's docstring opens
 MODULE_NAME = re.compile(r"breaks\.b\d\d_[a-z0-9]+(_[a-z0-9]+)*")
 
 

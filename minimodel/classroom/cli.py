@@ -157,14 +157,17 @@ def grade(folder: str = typer.Argument(..., help="the learners folder (learners/
         typer.echo(f"warning: {p}", err=True)
     for line in book.sources:
         typer.echo(f"seals: {line}")
-    if not book.rows:
-        fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints or a run, "
+    if not book.rows and not book.drill_rows:
+        fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints, a run or a drill, "
              "and no notebook with a seal", 1)
     csv_path, md_path = write_outputs(book, source, Path(out))
     scored = [r for r in book.rows if r["score"] != ""]
     typer.echo(f"graded {len(book.learners)} learner(s) x {len(book.breaks)} break(s): {len(book.rows)} rows, "
                f"{sum(r['score'] for r in scored)}/{sum(r['max_score'] for r in scored)} points, "
                f"{len(book.problems)} file problem(s)")
+    if book.drill_rows:
+        typer.echo(f"drills: {len(book.drill_rows)} id(s), {sum(r['score'] for r in book.drill_rows):g} points "
+                   f"(wrote {csv_path.with_name('drill.csv')})")
     typer.echo(f"wrote {csv_path} and {md_path}")
-    if book.graded == 0:
+    if book.graded == 0 and not book.drill_rows:
         fail("nothing could be graded: no readable prediction in any learner folder", 1)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from minimodel.catalogue import BASELINE, Break, load_catalogue
 from minimodel.classroom.learners import LearnerError, check_learner
+from minimodel.classroom.drill_grade import drill_rows
 from minimodel.classroom.explanations import digest as explanation_digest, read_file as read_explanations
 from minimodel.classroom.predictions import digest, read_file
 from minimodel.harness.answer_keys import AnswerKeyError, load_answer_key
@@ -48,6 +49,7 @@ class Gradebook:
     learners: list[str]
     breaks: list[Break]
     sources: list[str] = field(default_factory=list)  # where each learner's seals came from
+    drill_rows: list[dict] = field(default_factory=list)  # blind drills: one row per learner x id
 
     @property
     def graded(self) -> int:
@@ -337,4 +339,5 @@ def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | No
     for learner, works in per_learner.items():
         for b in breaks:
             rows += rows_for(works.get(b.tag) or Work(learner, b), keys, problems)
-    return Gradebook(rows, problems, sorted(per_learner), breaks)
+    drilled = drill_rows(root, sorted(per_learner), problems, solutions)
+    return Gradebook(rows, problems, sorted(per_learner), breaks, drill_rows=drilled)

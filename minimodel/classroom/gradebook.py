@@ -6,6 +6,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+from minimodel.classroom.drill_grade import DRILL_COLUMNS, PARTIAL, confusion
 from minimodel.classroom.grade import BEST_EVENT, COLUMNS, Gradebook
 from minimodel.classroom.safe_text import csv_row, markdown_text
 from minimodel.harness.checkpoints import atomic_write, now
@@ -87,6 +88,7 @@ def report(book: Gradebook, root: Path) -> str:
     else:
         lines.append("None.")
     lines += _confidence_section(book)
+    lines += _drill_section(book)
     lines += ["", "## Where the seals came from", ""]
     lines += [f"- {_md(s)}" for s in book.sources] or ["The sidecar files of each learner's folder."]
     lines += ["", "## Files skipped or partly used", ""]
@@ -129,9 +131,43 @@ def _confidence_section(book: Gradebook) -> list[str]:
     return lines
 
 
+def _drill_section(book: Gradebook) -> list[str]:
+    """Blind drills: per learner, the score and how they worked; the class's confusion matrix."""
+    if not book.drill_rows:
+        return []
+    lines = ["", "## Blind drills", "",
+             f"Per id: the exact break scores 1, the right family {PARTIAL:g}; the evidence is checked against the "
+             "drill's own outcomes (`solutions/drill_outcomes.json`), not the learner's logs. `drill.csv` has a row "
+             "per learner and id.", "",
+             "| learner | score | exact | same family | evidence valid | readouts requested before sealing | "
+             "sealed after the reveal | deal verified |", "|---|---|---|---|---|---|---|---|"]
+    by_learner: dict[str, list[dict]] = {}
+    for r in book.drill_rows:
+        by_learner.setdefault(r["learner"], []).append(r)
+    for learner, rs in by_learner.items():
+        lines.append(f"| {_md(learner)} | {sum(r['score'] for r in rs):g}/{len(rs)} | "
+                     f"{sum(r['exact'] == 'yes' for r in rs)} | {sum(r['same_family'] == 'yes' for r in rs)} | "
+                     f"{sum(r['evidence_valid'] == 'yes' for r in rs)} | "
+                     f"{sum(r['requests_before_seal'] for r in rs)} | "
+                     f"{sum(r['sealed_before_reveal'] == 'no (flagged)' for r in rs)} | "
+                     f"{', '.join(sorted({r['deal_verified'] for r in rs}))} |")
+    lines += ["", "### Confusion matrix (true break x diagnosis)", ""] + confusion(book.drill_rows)
+    return lines
+
+
+def drill_csv(book: Gradebook) -> str:
+    out = io.StringIO()
+    w = csv.DictWriter(out, DRILL_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(csv_row(r) for r in book.drill_rows)
+    return out.getvalue()
+
+
 def write_outputs(book: Gradebook, root: Path, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out / "gradebook.csv", out / "report.md"
     atomic_write(csv_path, lambda f: f.write(gradebook_csv(book).encode()))
     atomic_write(md_path, lambda f: f.write(report(book, root).encode()))
+    if book.drill_rows:
+        atomic_write(out / "drill.csv", lambda f: f.write(drill_csv(book).encode()))
     return csv_path, md_path

@@ -17,10 +17,10 @@ ROW = re.compile(r"^\| `(broken-[a-z0-9-]+)` \| (.+?) \|")  # a row of the READM
 def notebook_problems() -> list[str]:
     """Generated notebooks and fix.py files that are missing, differ from the template's output, or are orphans."""
     try:
-        from minimodel.notebooks import capstone, generate
+        from minimodel.notebooks import capstone, drill_notebook, generate
     except ImportError as e:  # nbformat comes with the dev extras
         return [f"notebooks not checked ({e}); install the dev extras: pip install -e '.[dev]'"]
-    stale = generate.outdated(ROOT) + capstone.outdated(ROOT)
+    stale = generate.outdated(ROOT) + capstone.outdated(ROOT) + drill_notebook.outdated(ROOT)
     return [f"{p}: {generate.OUTDATED}" for p in stale]
 
 
@@ -45,7 +45,19 @@ def readme_problems(catalogue: list[Break], readme: Path, every_break: bool = Tr
     return out
 
 
+def drill_problems() -> list[str]:
+    """The drill's outcomes are current, and every two breaks of its pool differ in some detector's outcome."""
+    from minimodel.harness import drill_pool
+
+    breaks = drill_pool.pool()
+    try:
+        outcomes = drill_pool.load_outcomes(ROOT / "solutions")
+    except drill_pool.DrillError as e:
+        return [str(e)]
+    return drill_pool.outcome_problems(breaks, outcomes) or drill_pool.distinguishability_problems(breaks, outcomes)
+
+
 def drift_problems(catalogue: list[Break], every_break: bool = True) -> list[str]:
     """Everything generated from or written about these breaks that no longer matches them."""
     keys = [p for b in catalogue for p in key_problems(b, ROOT / "solutions")]
-    return notebook_problems() + keys + readme_problems(catalogue, ROOT / "README.md", every_break)
+    return notebook_problems() + keys + readme_problems(catalogue, ROOT / "README.md", every_break) + drill_problems()

@@ -5,12 +5,12 @@ functions: one set of findings, one rounding, one scoring rule, one table drawn 
 """
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from minimodel.catalogue import Break, Question
 from minimodel.detectors import Finding, detect
 from minimodel.metrics import Metrics
+from minimodel.notebooks.display import Table  # noqa: F401 (the findings table is one; imported from here too)
 
 # the health checks that mean something for any run, healthy or not, whatever its task and mask
 # (not ar_collapse: past its stop token a one-example-per-row model was never trained, and a healthy
@@ -69,24 +69,6 @@ def score(q: Question, predicted, observed) -> int | str:
         return int(abs(float(predicted) - float(observed)) <= q.tolerance + 1e-9)
     except (TypeError, ValueError):
         return 0
-
-
-@dataclass
-class Table:
-    """A table drawn from one list of rows: aligned text for a terminal, escaped HTML for a notebook."""
-    header: list[str]
-    rows: list[list[str]]
-
-    def text(self) -> str:
-        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows)]
-        return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
-                         for r in [self.header, *self.rows])
-
-    def html(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.header)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:left'><code>{html.escape(str(c))}</code></td>"
-                                        for c in r) + "</tr>" for r in self.rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 ROLES = ("symptom", "check", "health check")

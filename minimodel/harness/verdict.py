@@ -137,11 +137,14 @@ def fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Cal
 
 def run_break(brk: Break, seed: int = 0, steps: int | None = None,
               fix: Callable | Mapping[str, Callable] | None = None, progress: bool = False,
-              recipe: Recipe | None = None) -> Verdict:
-    """Train the break (or the fix in its place) and the healthy control; detect side by side."""
+              recipe: Recipe | None = None, blind: str | None = None) -> Verdict:
+    """Train the break (or the fix in its place) and the healthy control; detect side by side.
+
+    `blind` (a drill id) runs the break under that name only: its progress and errors say the id, and its
+    run is not cached (a cache entry names the seams it replaced); the healthy control is cached as usual."""
     recipe = recipe or recipe_for(brk, steps)
     replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **fix_map(brk, fix)}
-    owner = brk.tag if fix is None else f"the fix for {brk.tag}"
+    owner = blind or (brk.tag if fix is None else f"the fix for {brk.tag}")
     changed = {name: fn for name, fn in replacements.items() if fn is not seams.REGISTRY[name].healthy}
     if not changed:
         run = control = healthy_control(recipe, seed, progress)  # the fix is the healthy code itself
@@ -149,8 +152,10 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
         control = healthy_control(recipe, seed, progress)
         run = remeasure(control, changed, owner)  # training never calls these seams: same model
     else:
-        label = "with the fix" if fix is not None else brk.tag
-        run = _side_by_side(recipe, seed, lambda: break_run(recipe, seed, changed, owner, progress, label), progress)
+        label = "with the fix" if fix is not None else owner
+        train = ((lambda: execute(recipe, seed, changed, owner=owner, progress=progress, label=label)) if blind
+                 else (lambda: break_run(recipe, seed, changed, owner, progress, label)))
+        run = _side_by_side(recipe, seed, train, progress)
         control = healthy_control(recipe, seed, progress)
     findings = detect(brk.detectors, run.metrics, control.metrics, brk.thresholds)
     control_findings = detect(brk.detectors, control.metrics, control.metrics, brk.thresholds)

@@ -1,5 +1,6 @@
-"""`python -m minimodel.notebooks` (`just notebooks`): write every break notebook and the capstone."""
-from minimodel.notebooks import capstone, generate
+"""`python -m minimodel.notebooks` (`just notebooks`): write every break notebook, the capstone and the drill."""
+from minimodel.notebooks import capstone, drill_notebook, generate
 
 generate.write_all()
-print(f"wrote {capstone.PATH}" if capstone.write() else f"{capstone.PATH} unchanged")
+for other in (capstone, drill_notebook):
+    print(f"wrote {other.PATH}" if other.write() else f"{other.PATH} unchanged")

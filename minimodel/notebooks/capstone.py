@@ -6,12 +6,11 @@ ids and no outputs: regenerating gives byte-identical files.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
 
-from minimodel.notebooks.generate import KERNEL, ROOT, render
+from minimodel.notebooks.generate import KERNEL, ROOT, one_outdated, write_one
 
 PATH = Path("notebooks") / "checkup.ipynb"
 OUTDATED = "notebooks/checkup.ipynb is outdated, run `just notebooks`"
@@ -181,20 +180,9 @@ def build() -> nbformat.NotebookNode:
 
 
 def outdated(root: Path = ROOT) -> list[str]:
-    path = root / PATH
-    if not path.exists():
-        return [f"{PATH} is missing"]
-    return [] if path.read_text() == render(build()) else [f"{PATH} differs from the generated version"]
+    return one_outdated(root, PATH, build())
 
 
 def write(root: Path = ROOT) -> bool:
     """Write the notebook if it changed (atomically); True when it did."""
-    path, text = root / PATH, render(build())
-    if path.exists() and path.read_text() == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return True
-
+    return write_one(root, PATH, build())

@@ -1,6 +1,9 @@
 """What a notebook shows: HTML, markdown and figures inside a kernel, plain text anywhere else; headless or not."""
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
 from minimodel import settings
 
 
@@ -54,3 +57,21 @@ def show_figure(fig) -> None:
         from IPython.display import display
         display(fig)
     plt.close(fig)
+
+
+@dataclass
+class Table:
+    """A table drawn from one list of rows: aligned text for a terminal, escaped HTML for a notebook."""
+    header: list[str]
+    rows: list[list[str]]
+
+    def text(self) -> str:
+        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows)]
+        return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+                         for r in [self.header, *self.rows])
+
+    def html(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.header)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'><code>{html.escape(str(c))}</code></td>"
+                                        for c in r) + "</tr>" for r in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

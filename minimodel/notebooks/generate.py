@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 from pathlib import Path
 
 import nbformat
@@ -15,7 +14,8 @@ from minimodel.notebooks.template import CELLS, INTRO, SOLUTION_INTRO
 ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, solutions/, breaks/
 OUTDATED = "notebooks are outdated, run `just notebooks`"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-OTHER_GENERATORS = {"checkup.ipynb": "minimodel.notebooks.capstone"}  # notebooks/ files no break owns
+OTHER_GENERATORS = {"checkup.ipynb": "minimodel.notebooks.capstone",  # notebooks/ files no break owns
+                    "drill.ipynb": "minimodel.notebooks.drill_notebook"}
 
 
 def _fix_cell(brk: Break, solved: bool) -> str:
@@ -45,18 +45,6 @@ SOLUTION_FIX = ("The fix, written out. `verify_fix` trains again with it plugged
                 "detectors; the assert fails the notebook unless the symptom is gone.")
 
 
-LABELS = ("Break:", "Predict no effect:", "Sanity check:")  # how a break module's docstring opens
-
-
-def _change(brk: Break) -> str:
-    """The change in plain words: the break module's docstring, without its label."""
-    doc = (sys.modules[brk.module].__doc__ or "").strip()
-    for label in LABELS:
-        if doc.startswith(label):
-            doc = doc[len(label):].strip()
-    return doc[:1].upper() + doc[1:]
-
-
 def _broken_source(brk: Break) -> str:
     """Each replaced seam's broken code as a Python block, under the seam it replaces."""
     parts = []
@@ -71,7 +59,7 @@ def build(brk: Break, solved: bool = False) -> nbformat.NotebookNode:
     values = {"tag": brk.tag, "phase": brk.phase, "module": brk.module,
               "intro": SOLUTION_INTRO if solved else INTRO[brk.expect],
               "fix_intro": SOLUTION_FIX if solved else _fix_intro(brk),
-              "fix_source": _fix_cell(brk, solved), "change": _change(brk), "broken_source": _broken_source(brk)}
+              "fix_source": _fix_cell(brk, solved), "change": brk.change, "broken_source": _broken_source(brk)}
     cells = []
     for cell_id, kind, text in CELLS:
         source = text.format(**values) if "{" in text else text
@@ -85,6 +73,26 @@ def build(brk: Break, solved: bool = False) -> nbformat.NotebookNode:
 
 def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
+
+
+def one_outdated(root: Path, rel: Path, nb: nbformat.NotebookNode) -> list[str]:
+    """A notebook no break owns (the capstone, the drill): missing, or not what its generator writes."""
+    path = root / rel
+    if not path.exists():
+        return [f"{rel} is missing"]
+    return [] if path.read_text() == render(nb) else [f"{rel} differs from the generated version"]
+
+
+def write_one(root: Path, rel: Path, nb: nbformat.NotebookNode) -> bool:
+    """Write such a notebook if it changed (atomically); True when it did."""
+    path, text = root / rel, render(nb)
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
 
 
 def fix_module(brk: Break) -> str:

@@ -124,3 +124,49 @@ def attention_pickers(prompts: list[str], n_layer: int, n_head: int, figure: Cal
         picker.observe(draw, names="value")
     display(w.VBox([w.HBox([prompt, layer, head]), out]))
     draw()
+
+
+def request_form(ids: list[str], detectors: list[str], on_request: Callable[[str, str], object]) -> None:
+    """Menus for the id and the detector, and a Request button that calls `on_request(id, detector)`."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    which = w.Dropdown(options=ids, description="id")
+    detector = w.Dropdown(options=detectors, description="detector")
+    button = w.Button(description="Request", icon="search")
+    out = w.Output()
+
+    def click(_):
+        with out:
+            on_request(which.value, detector.value)
+
+    button.on_click(click)
+    display(w.VBox([w.HBox([which, detector, button]), out]))
+
+
+def diagnosis_form(ids: list[str], choices: list[str], evidence: list[str], confidence: tuple[str, ...],
+                   on_seal: Callable[[str, str, list[str], str], str]) -> None:
+    """Per id: the cause (a menu), the evidence (several), a confidence, and a Seal button."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    rows = []
+    for drill_id in ids:
+        cause = w.Dropdown(options=choices, value=None, description="cause", layout={"width": "95%"})
+        cited = w.SelectMultiple(options=evidence, description="evidence", rows=6)
+        sure = w.ToggleButtons(options=list(confidence), value=None, description="how sure?",
+                               style={"button_width": "6em"})
+        button = w.Button(description=f"Seal {drill_id}", button_style="primary", icon="lock")
+        status = w.Output()
+
+        def seal(_, drill_id=drill_id, cause=cause, cited=cited, sure=sure, status=status):
+            status.clear_output()
+            with status:
+                if cause.value is None or sure.value is None:
+                    print("Choose a cause and say how sure you are first.")
+                else:
+                    print(on_seal(drill_id, cause.value, list(cited.value), sure.value))
+
+        button.on_click(seal)
+        rows.append(w.VBox([w.HTML(f"<b>{html.escape(drill_id)}</b>"), cause, cited, sure, button, status]))
+    display(w.VBox(rows))
