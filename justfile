@@ -110,7 +110,7 @@ grade DIR *ARGS: ready
 answer-keys *ARGS: ready
     @{{python}} -m minimodel.cli answer-keys {{ARGS}}
 
-# a real UI check in JupyterLab + headless Chromium (needs Debian's chromium and pip's playwright)
+# a real UI check in JupyterLab + headless Chromium (needs Debian's chromium and pip's playwright); drill.ipynb for the drill
 [no-exit-message]
 ui-check NOTEBOOK="b02_no_mask.ipynb": ready
     @{{python}} tools/jupyterlab_ui_check.py {{NOTEBOOK}}
