@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from minimodel import drill
 from minimodel.catalogue import load_catalogue
-from minimodel.classroom import drills
+from minimodel.classroom import drills, predictions as P
 from minimodel.classroom.drill_grade import PARTIAL, score_one
 from minimodel.classroom.learners import LearnerError
 from minimodel.cli import app
@@ -149,9 +149,17 @@ def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroo
     assert r.exit_code == 0 and all(truth[i].tag in r.output for i in ids), r.output
     drills.seal_diagnosis("ada", ids[2], right, [], "low")  # after the reveal: allowed, flagged, not graded
 
+    no_mask = next(b for b in CATALOGUE if b.tag == "broken-no-mask")  # open-mode work in the same folder
+    P.seal("ada", no_mask, {q.id: q.default or "it copies" for q in no_mask.questions},
+           confidence={q.id: "high" for q in no_mask.questions})
+
     out = classroom / "graded"
     r = runner.invoke(app, ["grade", str(classroom / "learners"), "--out", str(out)])
     assert r.exit_code == 0, r.output
+    with open(out / "gradebook.csv", newline="") as f:
+        open_rows = list(csv.DictReader(f))
+    assert {row["confidence"] for row in open_rows} == {"high"} and len(open_rows) == len(no_mask.questions)
+    assert any(row["learning_event"] == "confidently wrong" for row in open_rows)  # defaults miss the leak
     with open(out / "drill.csv", newline="") as f:
         rows = {row["drill_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == set(ids)
