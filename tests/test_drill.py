@@ -122,7 +122,7 @@ def test_scoring_exact_seam_family_and_wrong():
     assert score_one(off_by_one, None, POOL)[0] == 0
 
 
-def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroom):
+def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroom, capfd):
     cache = Path(os.environ["MINIMODEL_CACHE"])
     start = cache.stat().st_mtime if cache.exists() else 0.0
     r = runner.invoke(app, ["drill", "deal", "--learner", "ada", "--n", "3", "--pool", ",".join(PHASES)])
@@ -144,6 +144,8 @@ def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroo
     before = files_naming_a_break(classroom / "learners", classroom / "runs", notebook)
     before += files_naming_a_break(cache, since=start)
     assert before == []
+    shown = "".join(capfd.readouterr())  # everything the dashboards, readouts and seals printed, progress bars too
+    assert "drill-1" in shown and [n for n in names_of_breaks() if n in shown] == []
 
     r = runner.invoke(app, ["drill", "reveal", "--learner", "ada"])
     assert r.exit_code == 0 and all(truth[i].tag in r.output for i in ids), r.output
