@@ -1,6 +1,7 @@
 """A real UI check: JupyterLab in headless Chromium runs a notebook and the clicks a learner makes are recorded.
 
-A break notebook: Run All, the figures render, a hint click is recorded. The drill (drill.ipynb): Run All,
+A break notebook: Run All, the figures render; a prediction sealed with a confidence per answer, an explanation
+and a hint click are recorded. The drill (drill.ipynb): Run All,
 one readout requested with the Request button and one diagnosis sealed with the form, both recorded.
 Needs Debian's chromium (/usr/bin/chromium) and PyPI's playwright (no browser download):
     apt-get install chromium && pip install playwright && just ui-check [b02_no_mask.ipynb | drill.ipynb]
@@ -77,6 +78,22 @@ def check_break(nb: str, env: dict, tmp: Path) -> bool:
             time.sleep(2)
             btn2 = page.query_selector("button:has-text('Show hint')")
             print("after one click:", btn2.inner_text() if btn2 else None)
+        for radio in page.query_selector_all(".widget-radio-box"):  # answer every choice: its first option
+            radio.query_selector("input[type=radio]").check()
+        for sure in page.query_selector_all(".widget-toggle-buttons"):  # and say how sure: high
+            sure.query_selector("button:has-text('high')").click()
+        page.click("button:has-text('Save my prediction')")
+        time.sleep(3)
+        tag = json.loads((REPO / "notebooks" / nb).read_text())["metadata"]["minimodel"]["break"]
+        path = tmp / "learners" / LEARNER / f"{tag}.prediction.json"
+        sealed = json.loads(path.read_text())["versions"] if path.exists() else []
+        print("prediction sealed:", [(v["revision"], v.get("confidence")) for v in sealed])
+        page.fill("textarea[placeholder^='What did the run show']", "The loss went under the floor: it reads ahead.")
+        page.click("button:has-text('Seal my explanation')")
+        time.sleep(3)
+        path = tmp / "learners" / LEARNER / f"{tag}.explanation.json"
+        explained = json.loads(path.read_text())["versions"] if path.exists() else []
+        print("explanation sealed:", [(v["revision"], v["text"][:30], bool(v["after_run"])) for v in explained])
         errors = stderr_outputs(page)
         print("stderr outputs:", len(errors), errors[:3])
         for i, img in enumerate(imgs[:4]):
@@ -84,7 +101,9 @@ def check_break(nb: str, env: dict, tmp: Path) -> bool:
             img.screenshot(path=str(SHOTS / f"img{i}.png"))
         recorded = sorted(str(p.relative_to(tmp)) for p in (tmp / "learners").rglob("*.json"))
         print("learner files:", recorded)
-        return len(imgs) >= 2 and btn is not None and not errors and any("hints" in r for r in recorded)
+        sure = bool(sealed) and set(sealed[-1].get("confidence", {}).values()) == {"high"}
+        sure = sure and bool(explained) and explained[-1]["after_run"] is not None
+        return len(imgs) >= 2 and btn is not None and not errors and any("hints" in r for r in recorded) and sure
 
 
 def check_drill(env: dict, tmp: Path) -> bool:
