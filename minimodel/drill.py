@@ -155,7 +155,7 @@ def diagnose(learner: str, ids: list[str]) -> None:
         widgets.diagnosis_form(ids, choices(), evidence_options(), CONFIDENCE, seal)
         return
     try:
-        done = {d["id"] for d in drills.diagnoses(learner)}
+        done = {d.get("id") for d in drills.diagnoses(learner) if isinstance(d, dict)}
         seam = next(c for c in choices() if ":" not in c)
         for drill_id in ids:
             if drill_id not in done:

@@ -173,8 +173,18 @@ def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroo
     assert rows[ids[1]]["score"] == "0" and rows[ids[1]]["evidence_valid"] == "no"  # attention was normal there
     assert "sealed after the reveal" in rows[ids[2]]["notes"] and rows[ids[2]]["confidence"] == "low"
     report = (out / "report.md").read_text()
-    assert "## Blind drills" in report and "### Confusion matrix (true break x diagnosis)" in report
+    assert "## Blind drills" in report and "lack fields" not in r.output and "### Confusion matrix (true break x diagnosis)" in report
     assert f"| {truth[ids[0]].tag} |" in report
+
+
+def test_a_hand_edited_diagnosis_is_skipped_with_one_line(classroom):
+    drills.deal("ada", 2, ["generation", "evaluation"])
+    seam = next(c for c in drill.choices() if ":" not in c)
+    drills.seal_diagnosis("ada", "drill-1", seam, [], "low")
+    path = classroom / "learners" / "ada" / "drill" / "diagnoses.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) + [{"id": "drill-2"}]))
+    r = runner.invoke(app, ["grade", str(classroom / "learners"), "--out", str(classroom / "out")])
+    assert r.exit_code == 0 and "1 diagnosis record(s) lack fields" in r.output and "Traceback" not in r.output
 
 
 def test_the_cli_refuses_bad_drill_input_with_one_line(classroom):
@@ -188,7 +198,13 @@ def test_the_cli_refuses_bad_drill_input_with_one_line(classroom):
                        (["drill", "reveal", "--learner", "nobody"], "no drill dealt")]:
         r = runner.invoke(app, args)
         assert r.exit_code == 2 and says in r.output and "Traceback" not in r.output, (args, r.output)
-    damaged = classroom / "learners" / "ada" / "drill" / "deal.json"
+    deal_path = classroom / "learners" / "ada" / "drill" / "deal.json"
+    tampered = json.loads(deal_path.read_text())
+    tampered["ids"][0]["ticket"] = "not base64!"
+    deal_path.write_text(json.dumps(tampered))
+    r = runner.invoke(app, ["drill", "request", "drill-1", "leak_test", "--learner", "ada"])
+    assert r.exit_code == 2 and "damaged" in r.output and "Traceback" not in r.output, r.output
+    damaged = deal_path
     damaged.write_text(json.dumps({"learner": "ada"}))
     r = runner.invoke(app, ["drill", "deal", "--learner", "ada", "--n", "2", "--pool", "generation,evaluation"])
     assert r.exit_code == 2 and "ask for a new deal" in r.output

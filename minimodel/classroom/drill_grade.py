@@ -64,6 +64,10 @@ def learner_rows(learner: str, root: Path, outcomes: dict | None, salt: str | No
     try:
         deal = drills.read_deal(learner, root)
         versions = drills.diagnoses(learner, root)
+        if not all(drills.well_formed(d) for d in versions):
+            problems.append(f"{learner}'s drill: {sum(not drills.well_formed(d) for d in versions)} diagnosis "
+                            "record(s) lack fields (edited by hand); skipped")
+            versions = [d for d in versions if drills.well_formed(d)]
         asked = drills.requests(learner, root)
         revealed = drills.revealed_at(learner, root)
     except (LearnerError, DrillError) as e:
@@ -137,7 +141,7 @@ def reveal_table(learner: str) -> Table:
     """After recording the reveal: each id, the break behind it, and the learner's graded diagnosis."""
     deal = drills.read_deal(learner)
     revealed = drills.record_reveal(learner)
-    versions = drills.diagnoses(learner)
+    versions = [d for d in drills.diagnoses(learner) if drills.well_formed(d)]
     rows = []
     for drill_id in drills.ids_of(deal):
         truth = drills.break_of(deal, drill_id)

@@ -69,7 +69,10 @@ def _ticket(learner: str, drill_id: str, brk: Break) -> str:
 
 
 def _slug_of(learner: str, drill_id: str, ticket: str) -> str:
-    raw = base64.urlsafe_b64decode(ticket.encode())
+    try:
+        raw = base64.urlsafe_b64decode(ticket.encode())
+    except ValueError:  # not base64 at all: edited by hand; names no break
+        return ""
     plain = bytes(a ^ b for a, b in zip(raw, _keystream(learner, drill_id, len(raw))))
     return plain.rstrip(b"\0").decode("ascii", "replace")
 
@@ -111,7 +114,9 @@ def read_deal(learner: str, root: Path | None = None) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DrillError(f"{path} is not readable JSON ({str(e).splitlines()[0][:80]}); ask for a new deal") from None
     ok = (isinstance(data, dict) and data.get("learner") == learner and isinstance(data.get("ids"), list)
-          and all(isinstance(e, dict) and {"id", "ticket", "check"} <= e.keys() for e in data["ids"]))
+          and isinstance(data.get("n"), int) and isinstance(data.get("pool"), str)
+          and all(isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("id", "ticket", "check"))
+                  for e in data["ids"]))
     if not ok:
         raise DrillError(f"{path} is not {learner}'s deal (damaged or copied); ask for a new deal")
     return data
@@ -205,6 +210,12 @@ def seal_diagnosis(learner: str, drill_id: str, choice: str, evidence: list[str]
                   after_reveal=revealed_at(learner, root) is not None)
     write_json(path, versions + [record])
     return record
+
+
+def well_formed(d) -> bool:
+    """A sealed diagnosis with every field of its kind (a hand-edited one may lack some)."""
+    return (isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ("id", "choice", "confidence", "sealed_at"))
+            and isinstance(d.get("evidence"), list) and all(isinstance(e, str) for e in d["evidence"]))
 
 
 def diagnoses(learner: str, root: Path | None = None) -> list[dict]:

@@ -252,7 +252,7 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
         notes.append("the explanation does not match its digest: edited by hand")
     after = ("" if explained is None else "no run" if not t.first_run_at
              else "yes" if explained["sealed_at"] >= t.first_run_at else "no")
-    confidence = graded.get("confidence", {}) if graded else {}
+    confidence = graded.get("confidence") if graded and isinstance(graded.get("confidence"), dict) else {}
     if graded and not confidence:
         notes.append("sealed without a confidence")
     if w.hints is None:
@@ -274,7 +274,7 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
         revised = latest.get(q.id) if graded and latest is not answers and latest.get(q.id) != pred else None
         if q.kind != "text" and obs is None:
             row_notes.append("no run and no answer key to grade against (just answer-keys)")
-        sure = confidence.get(q.id, "")
+        sure = str(confidence.get(q.id, ""))
         event = ""
         if sure == "high" and s == 0:
             event = BEST_EVENT if after == "yes" else "confidently wrong"
