@@ -173,7 +173,8 @@ def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroo
     assert rows[ids[1]]["score"] == "0" and rows[ids[1]]["evidence_valid"] == "no"  # attention was normal there
     assert "sealed after the reveal" in rows[ids[2]]["notes"] and rows[ids[2]]["confidence"] == "low"
     report = (out / "report.md").read_text()
-    assert "## Blind drills" in report and "lack fields" not in r.output and "### Confusion matrix (true break x diagnosis)" in report
+    assert "## Blind drills" in report and "lack fields" not in r.output
+    assert "### Confusion matrix (true break x diagnosis)" in report
     assert f"| {truth[ids[0]].tag} |" in report
 
 
