@@ -139,28 +139,36 @@ def breaks_list() -> None:
 
 @breaks_app.command("show")
 def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
-                reveal: bool = typer.Option(False, help="also print the cause and the fix")) -> None:
-    """One break's page: what to predict, what fires, the hints (and with --reveal, the fix)."""
+                hints: bool = typer.Option(False, help="also print the hints (for explaining what you observed)"),
+                reveal: bool = typer.Option(False, help="also print the symptom, the detectors, the cause and "
+                                            "the fix")) -> None:
+    """One break's page, open mode: the change (its broken code) and what to predict; --hints, --reveal for more."""
+    import inspect
+
     from minimodel.catalogue import find_break
 
     try:
         b = find_break(name)
     except LookupError as e:
         fail(str(e))
-    typer.echo(f"{b.tag}: {b.title}\nphase: {b.phase}   recipe: {b.recipe}   seams: {', '.join(b.replaces)}")
-    typer.echo("\npredict:")
+    typer.echo(f"{b.tag}   phase: {b.phase}   recipe: {b.recipe}   seams: {', '.join(b.replaces)}")
+    typer.echo(f"\nthe change: {b.change}\n")
+    for fn in b.replaces.values():
+        typer.echo(inspect.getsource(fn).rstrip())
+    typer.echo(f"\npredict (then seal it: just predict {b.tag} --learner NAME):")
     for q in b.questions:
         extra = f" [{' / '.join(q.options)}]" if q.options else f" (number, +/-{q.tolerance:g})" \
             if q.tolerance is not None else " (free text)"
         typer.echo(f"  - {q.text}{extra}")
-    typer.echo(f"\nsymptoms (detectors that must fire): {', '.join(b.detectors)}")
     if b.half_trained:
         typer.echo(f"stopped early on purpose ({b.steps} steps): {b.half_trained}")
-    typer.echo("\nhints:")
-    for i, h in enumerate(b.hints, 1):
-        typer.echo(f"  {i}. {h}")
+    if hints or reveal:
+        typer.echo("\nhints:")
+        for i, h in enumerate(b.hints, 1):
+            typer.echo(f"  {i}. {h}")
     if reveal:
-        typer.echo(f"\ncause: {b.cause}\nwhy it teaches: {b.why}\nseen in: {b.seen_in}\n\nfix:\n{b.fix_diff()}")
+        typer.echo(f"\nwhat it looks like: {b.title}\nsymptoms (detectors that must fire): {', '.join(b.detectors)}"
+                   f"\ncause: {b.cause}\nwhy it teaches: {b.why}\nseen in: {b.seen_in}\n\nfix:\n{b.fix_diff()}")
 
 
 @app.command()

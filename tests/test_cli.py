@@ -85,8 +85,13 @@ def test_ctrl_c_keeps_previous_checkpoint_and_marks_interrupted(runs_dir, monkey
 def test_breaks_list_and_show():
     r = invoke("breaks", "list")
     assert r.exit_code == 0 and "broken-no-mask" in r.output
+    r = invoke("breaks", "show", "broken-no-mask")  # open mode: the change and the questions, not the symptom
+    assert r.exit_code == 0 and "# BUG:" in r.output and "predict" in r.output
+    assert "hints:" not in r.output and "The loss beats the entropy floor" not in r.output and "+++" not in r.output
+    r = invoke("breaks", "show", "broken-no-mask", "--hints")
+    assert "hints:" in r.output and "+++" not in r.output
     r = invoke("breaks", "show", "broken-no-mask", "--reveal")
-    assert r.exit_code == 0 and "hints:" in r.output and "+++" in r.output
+    assert r.exit_code == 0 and "hints:" in r.output and "+++" in r.output and "The loss beats the entropy" in r.output
 
 
 @pytest.mark.parametrize("steps", ["0", "-3"])
