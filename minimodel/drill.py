@@ -16,7 +16,7 @@ from minimodel.notebooks import panels, widgets
 from minimodel.notebooks.display import Table, headless, in_kernel, show, show_markdown
 
 _REPO = Path(__file__).resolve().parent.parent
-_runs: dict[tuple[str, str], tuple] = {}  # (learner, drill id) -> (run, control), trained in this kernel
+_runs: dict[tuple[str, str, str], tuple] = {}  # (learner, drill id, break) -> (run, control), in this kernel
 
 if in_kernel():  # as minimodel.lab: one deliberate thread count, learners/ at the repository root
     torch.set_num_threads(settings.threads())
@@ -51,11 +51,13 @@ def trained(learner: str, drill_id: str):
     """The id's run and its healthy control, trained once per kernel (the break's run is never cached on disk)."""
     from minimodel.harness.verdict import run_break
 
-    if (learner, drill_id) not in _runs:
-        deal = drills.read_deal(learner)
-        v = run_break(drills.break_of(deal, drill_id), seed=0, progress=True, blind=drill_id)
-        _runs[(learner, drill_id)] = (v.run, v.control)
-    return _runs[(learner, drill_id)]
+    deal = drills.read_deal(learner)  # read each time: a deal dealt anew, or edited, is not the one trained
+    brk = drills.break_of(deal, drill_id)
+    key = (learner, drill_id, brk.slug)
+    if key not in _runs:
+        v = run_break(brk, seed=0, progress=True, blind=drill_id)
+        _runs[key] = (v.run, v.control)
+    return _runs[key]
 
 
 def data_sample(drill_id: str, run, rows: int = 3) -> None:
