@@ -52,19 +52,29 @@ def example_attention(model, task: Task, batching: str, index: int = 0) -> tuple
 def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], layer: int | None = None,
                      head: int | None = None):
     """Heatmaps of each named run side by side: one per layer (rows) and head (columns), queries down,
-    keys across, tokens on both axes. The colour scale is fixed to 0..1 so runs compare square by square."""
+    keys across, tokens on both axes. The colour scale is fixed to 0..1 so runs compare square by square.
+
+    The axes are placed by hand, in inches: a layout engine would cost about half a second per figure,
+    which every verdict pays twice."""
     first, _ = next(iter(panels.values()))
-    layers = range(len(first)) if layer is None else [layer]
-    heads = range(first[0].shape[1]) if head is None else [head]
+    layers = list(range(len(first))) if layer is None else [layer]
+    heads = list(range(first[0].shape[1])) if head is None else [head]
     longest = max(len(labels) for _, labels in panels.values())  # a break may change the example's tokens
     cell = min(0.9 + 0.17 * longest, 8.0 / len(heads))  # at most ~18 inches wide: pick one head to zoom in
-    fig = plt.figure(figsize=(len(panels) * cell * len(heads) + 1.2, cell * len(layers) + 0.8), layout="constrained")
-    image, axes = None, None
-    for sub, (title, (weights, labels)) in zip(fig.subfigures(1, len(panels), squeeze=False)[0], panels.items()):
-        axes = sub.subplots(len(layers), len(heads), squeeze=False)
+    gap_x, gap_y = 0.5, 0.75  # room for each heatmap's token labels (keys rotated below, queries to the left)
+    left, bottom, top, between, bar = 0.75, 0.95, 0.75, 0.5, 1.0  # margins, gap between runs, colour bar
+    panel_w = len(heads) * cell + (len(heads) - 1) * gap_x
+    width = left + len(panels) * panel_w + (len(panels) - 1) * (between + left) + bar
+    height = bottom + len(layers) * cell + (len(layers) - 1) * gap_y + top
+    fig = plt.figure(figsize=(width, height))
+    image = None
+    for p, (title, (weights, labels)) in enumerate(panels.items()):
+        x0 = left + p * (panel_w + between + left)
+        fig.text((x0 + panel_w / 2) / width, 1 - 0.2 / height, title, ha="center", va="top", fontsize=10)
         for r, li in enumerate(layers):
             for c, hi in enumerate(heads):
-                ax = axes[r][c]
+                y = height - top - (r + 1) * cell - r * gap_y
+                ax = fig.add_axes([(x0 + c * (cell + gap_x)) / width, y / height, cell / width, cell / height])
                 image = ax.imshow(weights[li][0, hi].numpy(), vmin=0.0, vmax=1.0, cmap="viridis")
                 ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=90)
                 ax.set_yticks(range(len(labels)), labels, fontsize=6)
@@ -73,8 +83,10 @@ def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], la
                     ax.set_xlabel("key (attended to)", fontsize=7)
                 if c == 0:
                     ax.set_ylabel("query", fontsize=7)
-        sub.suptitle(title, fontsize=10)
-    fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight (0 to 1 in every panel)")
+    bar_h = min(3.0, 0.6 * (height - top - bottom))
+    cax = fig.add_axes([(width - bar + 0.2) / width, (bottom + (height - top - bottom - bar_h) / 2) / height,
+                        0.15 / width, bar_h / height])
+    fig.colorbar(image, cax=cax, label="attention weight (same 0-1 scale everywhere)" if bar_h >= 2.5 else "attention weight")
     return fig
 
 
