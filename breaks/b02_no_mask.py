@@ -31,8 +31,8 @@ BREAK = Break(
         questions.ar_exact_match(tolerance=15, default=50),
         questions.explain("In a sentence or two: what will happen, and why?"),
     ),
-    symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test"),
-              Symptom("tf_ar_gap")),
+    symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("far_future_attention"),
+              Symptom("leak_test"), Symptom("tf_ar_gap")),
     hints=(
         "The loss went below what the data allows: the operands are random digits. What would let a "
         "model predict a random digit before it has been generated?",

@@ -32,6 +32,7 @@ BREAK = Break(
                           "is that one enough?"),
     ),
     symptoms=(Symptom("loss_below_floor"), Symptom("future_attention"), Symptom("leak_test")),
+    checks=(Symptom("far_future_attention"),),  # the band is one key wide: nothing two or more keys ahead
     hints=(
         "The loss is far below what random operands allow. Some position can see what it has to predict.",
         "The leak test fires before training: the mask lets information flow backwards. How far back?",

@@ -114,6 +114,8 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              healthy=1.0, describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
     Detector("future_attention", 0.01, lambda m, _c: m.get("future_attention"), fires_above=True,
              describe="attention mass above the diagonal (on later tokens)"),
+    Detector("far_future_attention", 0.01, lambda m, _c: m.get("far_future_attention"), fires_above=True,
+             describe="attention mass two or more keys ahead (beyond the very next token)"),
     Detector("leak_test", 1e-6, lambda m, _c: m.get("leak"), fires_above=True,
              describe="gradient share from earlier logits to later inputs, at initialisation"),
     Detector("tf_ar_gap", 0.3, lambda m, _c: m["tf_exact_match"] - m["ar"]["exact_match"], fires_above=True,

@@ -72,6 +72,7 @@ class Metrics(TypedDict):
     off_answer_target_share: float  # share of supervised training targets that are not answer tokens
     free_run: FreeRun  # generation past the stop token
     future_attention: float  # mean attention mass above the diagonal, on held-out examples
+    far_future_attention: float  # the same on keys two or more positions ahead (beyond the next token)
     attention_row_error: float  # mean |sum of a query's attention weights - 1|
     recall: list[RecallProbe]  # regeneration from the task's recall prompts (empty on addition)
     ignored_answer_share: float  # share of true answer targets carrying the ignore index (training batches)
@@ -109,6 +110,7 @@ def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_b
         "off_answer_target_share": off_answer_share(train_batches),
         "free_run": free_run(model, task, prompts[:32], prefix),
         "future_attention": future_attention_mass(weights),
+        "far_future_attention": future_attention_mass(weights, ahead=2),
         "attention_row_error": attention_row_error(weights),
         "recall": recall(model, task, prefix),
         "ignored_answer_share": ignored,

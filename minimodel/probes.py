@@ -33,12 +33,13 @@ def record_attention(model: nn.Module) -> Iterator[list[torch.Tensor]]:
             h.remove()
 
 
-def future_attention_mass(weights: list[torch.Tensor]) -> float:
-    """Mean share of each query's attention that lands on later positions (above the diagonal)."""
+def future_attention_mass(weights: list[torch.Tensor], ahead: int = 1) -> float:
+    """Mean share of each query's attention that lands on keys at least `ahead` positions later
+    (1: anywhere above the diagonal; 2: beyond the very next token)."""
     per_layer = []
     for w in weights:  # (B, nh, T, T)
         T = w.shape[-1]
-        upper = torch.ones(T, T, dtype=torch.bool).triu(1)
+        upper = torch.ones(T, T, dtype=torch.bool).triu(ahead)
         per_layer.append(w.masked_fill(~upper, 0).sum(-1).mean())  # sum over keys, mean over queries
     return float(torch.stack(per_layer).mean())
 

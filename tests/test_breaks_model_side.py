@@ -47,6 +47,15 @@ def test_off_by_one_mask_is_a_band_one_step_ahead():
     assert (w.diagonal(1) > 0).all()  # query i reads key i + 1
     assert w.masked_select(torch.ones(T, T, dtype=torch.bool).triu(2)).eq(0).all()  # and nothing further
     assert leak > 1e-3
+    assert future_attention_mass(weights) > 0.1 and future_attention_mass(weights, ahead=2) == 0.0
+
+
+def test_a_missing_mask_reaches_beyond_the_next_key():
+    """What tells no mask from an off-by-one mask: attention two or more keys ahead."""
+    weights, _ = _attention(_tiny(), find_break("no-mask").replaces)
+    assert future_attention_mass(weights, ahead=2) > 0.1
+    healthy, _ = _attention(_tiny(), {})
+    assert future_attention_mass(healthy, ahead=2) == 0.0
 
 
 def test_wrong_axis_softmax_looks_causal_but_rows_do_not_sum_to_one():

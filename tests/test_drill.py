@@ -69,6 +69,15 @@ def test_the_committed_pool_is_decidable_and_a_synthetic_twin_pool_is_refused():
     assert drill_pool.indistinguishable({"x": {"leak_test"}, "y": {"leak_test"}, "z": set()}) == [("x", "y")]
 
 
+def test_outcomes_made_under_another_recipe_setting_are_stale():
+    """A recalibrated rate changes every run of that recipe: the stored outcomes no longer describe the drill."""
+    outcomes = json.loads(json.dumps(drill_pool.load_outcomes()))
+    brk = POOL[0]
+    outcomes["breaks"][brk.tag]["config"]["lr"] *= 2
+    problems = drill_pool.outcome_problems(POOL, outcomes)
+    assert len(problems) == 1 and f"stale ({brk.tag})" in problems[0] and "just drill outcomes" in problems[0]
+
+
 def test_deals_are_deterministic_per_learner_and_salt_and_differ_between_learners(classroom, monkeypatch):
     order = {}
     for name in ("ada", "bob", "cy", "dee"):

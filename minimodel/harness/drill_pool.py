@@ -2,6 +2,7 @@
 and the outcomes that make every diagnosis decidable (solutions/drill_outcomes.json, checked by `just check`)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,12 +17,12 @@ PANELS = {
     "data sample": ("ignored_answer_tokens", "special_targets", "off_answer_targets", "answer_start_ambiguous"),
     "loss curve": ("loss_below_floor", "loss_hides_tokens", "loss_reads_lower", "loss_reads_higher",
                    "true_next_loss_high"),
-    "attention": ("future_attention", "rows_not_normalised"),
+    "attention": ("future_attention", "far_future_attention", "rows_not_normalised"),
     "TF against AR": ("tf_ar_gap", "generation_disagrees", "headline_inflated", "ar_malformed",
                       "long_answers_unfinished", "ar_never_stops", "right_but_no_stop"),
 }
 # a break's family, from the detectors it declares (the first rule that matches); partial credit in grading
-FAMILIES = (("future leak", {"leak_test", "future_attention", "rows_not_normalised"}),
+FAMILIES = (("future leak", {"leak_test", "future_attention", "far_future_attention", "rows_not_normalised"}),
             ("targets and masks", {"ignored_answer_tokens", "loss_hides_tokens", "special_targets",
                                    "loss_reads_lower", "off_answer_targets", "loss_reads_higher",
                                    "true_next_loss_high", "answer_start_ambiguous"}))
@@ -71,6 +72,13 @@ def choices(breaks: list[Break]) -> dict[str, Break | str]:
 
 # ----------------------------------------------------------------------------------------------- outcomes
 
+def recipe_config(brk: Break) -> dict:
+    """Everything the break's run depends on besides the code: a recalibrated rate makes its outcomes stale."""
+    from minimodel.harness.verdict import recipe_for
+
+    return dataclasses.asdict(recipe_for(brk))
+
+
 def outcomes_path(root: Path | None = None) -> Path:
     return (root if root is not None else settings.solutions_root()) / "drill_outcomes.json"
 
@@ -84,7 +92,7 @@ def build_outcomes(breaks: list[Break], seed: int = 0, echo=print) -> dict:
     for b in breaks:
         v = run_break(b, seed)
         found, base = readouts(names, v.run.metrics, v.control.metrics)
-        out["breaks"][b.tag] = {"recipe": b.recipe, "steps": recipe_for(b).steps,
+        out["breaks"][b.tag] = {"recipe": b.recipe, "steps": recipe_for(b).steps, "config": recipe_config(b),
                                 "abnormal": [f.name for f, c in zip(found, base) if abnormal(f, c)],
                                 "values": {f.name: f.value for f in found},
                                 "control_values": {c.name: c.value for c in base}}
@@ -126,7 +134,8 @@ def outcome_problems(breaks: list[Break], outcomes: dict | None) -> list[str]:
     if outcomes is None:
         return [f"{outcomes_path()} is missing; build it with: just drill outcomes"]
     stale = [b.tag for b in breaks if outcomes["breaks"].get(b.tag, {}).get("recipe") != b.recipe
-             or outcomes["breaks"].get(b.tag, {}).get("steps") != recipe_for(b).steps]
+             or outcomes["breaks"].get(b.tag, {}).get("steps") != recipe_for(b).steps
+             or outcomes["breaks"].get(b.tag, {}).get("config") != recipe_config(b)]
     if outcomes.get("detectors") != detectors(pool()) or stale:
         return [f"{outcomes_path()} is stale ({', '.join(stale) or 'the detectors changed'}); "
                 "rebuild it with: just drill outcomes"]
