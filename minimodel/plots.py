@@ -86,7 +86,8 @@ def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], la
     bar_h = min(3.0, 0.6 * (height - top - bottom))
     cax = fig.add_axes([(width - bar + 0.2) / width, (bottom + (height - top - bottom - bar_h) / 2) / height,
                         0.15 / width, bar_h / height])
-    fig.colorbar(image, cax=cax, label="attention weight (same 0-1 scale everywhere)" if bar_h >= 2.5 else "attention weight")
+    label = "attention weight (same 0-1 scale everywhere)" if bar_h >= 2.5 else "attention weight"
+    fig.colorbar(image, cax=cax, label=label)
     return fig
 
 
