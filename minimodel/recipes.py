@@ -36,8 +36,8 @@ class Recipe:
 
 RECIPES = {
     # one example per row, loss on every real token (operands too: where the entropy floor is defined).
-    # A longer warm-up: with 50 steps, one seed in ten stalled on a plateau at 1 or 2 threads (6e-3: 54.5 %
-    # after 1500 steps; 5e-3: 89.5 %; 4e-3: 92.0 %); with 200, every seed is over the bar by step 1000
+    # A longer warm-up: with 50 steps, one seed in ten ended under the bar at 1 or 2 threads (6e-3: 54.5 %
+    # after 1500 steps; 5e-3: 89.5 %; 4e-3: 92.0 %); with 200, every seed 0-9 is over it by step 1000 at both
     "rows-all": Recipe(loss_on="all", warmup=200),
     # one example per row, answer-only loss: the supervised fine-tuning layout
     "rows-answer": Recipe(),
