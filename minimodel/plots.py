@@ -57,8 +57,8 @@ def attention_figure(panels: dict[str, tuple[list[torch.Tensor], list[str]]], la
     The axes are placed by hand, in inches: a layout engine would cost about half a second per figure,
     which every verdict pays twice."""
     first, _ = next(iter(panels.values()))
-    layers = list(range(len(first))) if layer is None else [layer]
-    heads = list(range(first[0].shape[1])) if head is None else [head]
+    layers = range(len(first)) if layer is None else [layer]
+    heads = range(first[0].shape[1]) if head is None else [head]
     longest = max(len(labels) for _, labels in panels.values())  # a break may change the example's tokens
     cell = min(0.9 + 0.17 * longest, 8.0 / len(heads))  # at most ~18 inches wide: pick one head to zoom in
     gap_x, gap_y = 0.5, 0.75  # room for each heatmap's token labels (keys rotated below, queries to the left)

@@ -73,7 +73,8 @@ def choices(breaks: list[Break]) -> dict[str, Break | str]:
 # ----------------------------------------------------------------------------------------------- outcomes
 
 def recipe_config(brk: Break) -> dict:
-    """Everything the break's run depends on besides the code: a recalibrated rate makes its outcomes stale."""
+    """Everything the break's run depends on besides the code (steps, rate, warm-up, ...): a change makes
+    its outcomes stale."""
     from minimodel.harness.verdict import recipe_for
 
     return dataclasses.asdict(recipe_for(brk))
@@ -85,14 +86,14 @@ def outcomes_path(root: Path | None = None) -> Path:
 
 def build_outcomes(breaks: list[Break], seed: int = 0, echo=print) -> dict:
     """Each break's run (seed 0, its recipe) read by every detector of the pool: what the drill shows."""
-    from minimodel.harness.verdict import recipe_for, run_break
+    from minimodel.harness.verdict import run_break
 
     names = detectors(breaks)
     out = {"format": FORMAT, "seed": seed, "detectors": names, "generated_at": now(), "breaks": {}}
     for b in breaks:
         v = run_break(b, seed)
         found, base = readouts(names, v.run.metrics, v.control.metrics)
-        out["breaks"][b.tag] = {"recipe": b.recipe, "steps": recipe_for(b).steps, "config": recipe_config(b),
+        out["breaks"][b.tag] = {"recipe": b.recipe, "config": recipe_config(b),
                                 "abnormal": [f.name for f, c in zip(found, base) if abnormal(f, c)],
                                 "values": {f.name: f.value for f in found},
                                 "control_values": {c.name: c.value for c in base}}
@@ -129,13 +130,10 @@ def load_outcomes(root: Path | None = None) -> dict | None:
 
 def outcome_problems(breaks: list[Break], outcomes: dict | None) -> list[str]:
     """Why the stored outcomes do not describe this pool (missing, or made for other detectors or runs)."""
-    from minimodel.harness.verdict import recipe_for
-
     if outcomes is None:
         return [f"{outcomes_path()} is missing; build it with: just drill outcomes"]
-    stale = [b.tag for b in breaks if outcomes["breaks"].get(b.tag, {}).get("recipe") != b.recipe
-             or outcomes["breaks"].get(b.tag, {}).get("steps") != recipe_for(b).steps
-             or outcomes["breaks"].get(b.tag, {}).get("config") != recipe_config(b)]
+    made = {tag: (entry.get("recipe"), entry.get("config")) for tag, entry in outcomes["breaks"].items()}
+    stale = [b.tag for b in breaks if made.get(b.tag) != (b.recipe, recipe_config(b))]
     if outcomes.get("detectors") != detectors(pool()) or stale:
         return [f"{outcomes_path()} is stale ({', '.join(stale) or 'the detectors changed'}); "
                 "rebuild it with: just drill outcomes"]
