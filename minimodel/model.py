@@ -1,7 +1,8 @@
 """The tiny GPT: a nanoGPT-style decoder (pre-LN, GELU MLP, learned positions, tied head).
 
 Attention goes through the seams (mask, scale, head split, masked softmax). The fast path hands
-the same seam-built mask and scale to PyTorch's fused `scaled_dot_product_attention`; the manual
+the same seam-built mask and scale to PyTorch's fused `scaled_dot_product_attention` (while the
+mask is the healthy causal one, as the kernel's own causal mode: the same numbers to the bit); the manual
 path computes the weights itself and is used whenever someone watches the `hook_pattern` probe
 point, or when the softmax seam is not the healthy one (the fused kernel only knows that one).
 A test proves both paths give the same outputs.
@@ -80,9 +81,10 @@ class CausalSelfAttention(nn.Module):
             att = self.hook_pattern(att)
             att = F.dropout(att, self.dropout, self.training)
             y = att @ v  # (B, nh, T, hs)
-        else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale,
-                                               dropout_p=self.dropout if self.training else 0.0)
+        else:  # the healthy mask is the causal one: the kernel's own causal mode gives the same numbers, faster
+            causal = seams.is_healthy("causal_mask")
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=None if causal else mask, is_causal=causal,
+                                               scale=scale, dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C): heads side by side again
         return self.c_proj(y)
 

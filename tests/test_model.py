@@ -22,6 +22,24 @@ def test_manual_attention_matches_sdpa():
     assert torch.allclose(fast, manual, atol=1e-5), (fast - manual).abs().max()
 
 
+def test_kernel_causal_mode_equals_the_seam_built_mask_to_the_bit():
+    """The fast path asks SDPA for its causal mode while the mask seam is healthy: same outputs and gradients."""
+    model = _model()
+    idx = torch.randint(16, (4, 16))
+    logits, loss = model(idx, idx)
+    causal_mode = [g.clone() for g in torch.autograd.grad(loss, list(model.parameters()))]
+
+    def same_mask(T, device="cpu"):  # the healthy mask, from a replacement: the kernel gets it as attn_mask
+        return torch.ones(T, T, dtype=torch.bool, device=device).tril()
+
+    with seams.replaced({"causal_mask": same_mask}, "test"):
+        assert not seams.is_healthy("causal_mask")
+        masked, masked_loss = model(idx, idx)
+        given_mask = torch.autograd.grad(masked_loss, list(model.parameters()))
+    assert torch.equal(logits, masked)
+    assert all(torch.equal(a, b) for a, b in zip(causal_mode, given_mask))
+
+
 def test_manual_attention_matches_reference_softmax():
     """The recorded weights are softmax(q k^T / sqrt(d)) under a lower-triangular mask."""
     model = _model(n_layer=1)
