@@ -2,7 +2,8 @@
 
 Attention goes through the seams (mask, scale, head split, masked softmax). The fast path hands
 the same seam-built mask and scale to PyTorch's fused `scaled_dot_product_attention` (while the
-mask is the healthy causal one, as the kernel's own causal mode: the same numbers to the bit); the manual
+mask and the scale are the healthy ones, as the kernel's own causal mode: the same numbers to the bit; a
+replaced scale always gets the mask, because the causal mode loses a NaN scale's NaNs); the manual
 path computes the weights itself and is used whenever someone watches the `hook_pattern` probe
 point, or when the softmax seam is not the healthy one (the fused kernel only knows that one).
 A test proves both paths give the same outputs.
@@ -82,7 +83,8 @@ class CausalSelfAttention(nn.Module):
             att = F.dropout(att, self.dropout, self.training)
             y = att @ v  # (B, nh, T, hs)
         else:  # the healthy mask is the causal one: the kernel's own causal mode gives the same numbers, faster
-            causal = seams.is_healthy("causal_mask")
+            # (not under a replaced scale: given scale=nan, the causal mode returns finite outputs, the mask NaNs)
+            causal = seams.is_healthy("causal_mask") and seams.is_healthy("attention_scale")
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=None if causal else mask, is_causal=causal,
                                                scale=scale, dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C): heads side by side again
