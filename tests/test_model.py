@@ -40,6 +40,15 @@ def test_kernel_causal_mode_equals_the_seam_built_mask_to_the_bit():
     assert all(torch.equal(a, b) for a, b in zip(causal_mode, given_mask))
 
 
+def test_a_nan_scale_gives_nan_outputs_on_the_fast_path():
+    """A replaced scale keeps the seam-built mask: SDPA's causal mode turned a NaN scale into finite outputs."""
+    model = _model()
+    with seams.replaced({"attention_scale": lambda head_size: float("nan")}, "test"):
+        for T in (4, 12, 16):  # the causal mode's finite outputs came at 12 (a rows recipe's block), not at 16
+            logits, _ = model(torch.randint(16, (2, T)))
+            assert torch.isnan(logits).all(), T
+
+
 def test_manual_attention_matches_reference_softmax():
     """The recorded weights are softmax(q k^T / sqrt(d)) under a lower-triangular mask."""
     model = _model(n_layer=1)
