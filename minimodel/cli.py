@@ -2,6 +2,7 @@
 predict, explain and grade come from minimodel.classroom.cli."""
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -263,6 +264,8 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        gc.freeze()  # the process ends here: spare its teardown a walk over every object torch made (~0.7 s)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A break's verdict: run it (or a fix) beside its healthy control and read the detectors."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -76,6 +77,7 @@ def _control_is_ready(recipe: Recipe, seed: int) -> bool:
 def _train_control(job: tuple[Recipe, int]) -> None:
     """In another process: train the healthy control into the disk cache."""
     healthy_control(*job, note=lambda _msg: None)
+    gc.freeze()  # this worker exits next, and the verdict waits for it: spare its teardown a walk over torch's objects
 
 
 def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult], progress: bool = False,
