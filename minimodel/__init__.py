@@ -2,4 +2,8 @@
 
 The README's Layout section maps every module; tests/test_layout.py keeps the layers apart.
 """
+from minimodel import settings as _settings
+
 __version__ = "0.1.0"
+
+_settings.apply_isa()  # MINIMODEL_ISA: the kernels' instruction set, set before anything imports torch

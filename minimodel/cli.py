@@ -42,7 +42,9 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         tag: str = typer.Option(None, help="baseline, or a break's tag such as broken-no-mask"),
         steps: int = typer.Option(None, help="training steps (default: the break's recipe; the report: 2000)"),
         seed: int = typer.Option(0, help="seed for data, initialisation and batches"),
-        seeds: str = typer.Option("0-2", help="report-target-masking: seeds, a range 0-2 or a list 0,3"),
+        seeds: str = typer.Option("0-9", help="report-target-masking: seeds, a range 0-9 or a list 0,3"),
+        experiments: str = typer.Option(None, help="report-target-masking: which tables, e.g. \"block 16, 9:1\" "
+                                        "(several joined by ';'; default: all three)"),
         recipe: str = typer.Option(None, help="override the recipe (see minimodel.recipes)"),
         n: int = typer.Option(8, help="17-sample: how many held-out prompts"),
         prompt: str = typer.Option(None, help="17-sample: text to continue exactly as given, e.g. 12+34= or \"I l\""),
@@ -62,7 +64,7 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
     _threads()
     try:
         if name == REPORT:
-            _report(seeds, steps or 2000)
+            _report(seeds, steps or 2000, experiments)
         elif name == "17-train-mini":
             _train(tag, steps, seed, recipe, learner)
         else:
@@ -74,12 +76,14 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         fail(str(e))
 
 
-def _report(seeds: str, steps: int) -> None:
+def _report(seeds: str, steps: int, experiments: str | None) -> None:
     from minimodel import settings
     from minimodel.harness.parallel import parse_seeds
-    from minimodel.harness.target_masking_report import run_report
+    from minimodel.harness.target_masking_report import RESULTS, run_report
 
-    run_report(parse_seeds(seeds), steps, jobs=settings.jobs(), echo=typer.echo)
+    chosen = [e.strip() for e in experiments.split(";")] if experiments else None
+    run_report(parse_seeds(seeds), steps, chosen, jobs=settings.jobs(), echo=typer.echo)
+    typer.echo(f"results in {RESULTS}; the page: just report-page")
 
 
 def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: str | None = None) -> None:

@@ -3,6 +3,7 @@
 | variable | default | what it sets |
 |---|---|---|
 | MINIMODEL_THREADS | 1 | torch threads per process (a verdict trains two models side by side, one thread each) |
+| MINIMODEL_ISA | native | the kernels' instruction set: native, avx2 or default (another CPU's rounding) |
 | MINIMODEL_JOBS | cores / threads | how many processes train at once |
 | MINIMODEL_RUNS | runs | where `just exp` writes runs/<tag>/ |
 | MINIMODEL_LEARNERS | learners | learners' folders: sealed predictions, hints, run logs and runs |
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-THREADS, JOBS = "MINIMODEL_THREADS", "MINIMODEL_JOBS"
+THREADS, JOBS, ISA = "MINIMODEL_THREADS", "MINIMODEL_JOBS", "MINIMODEL_ISA"
 RUNS, LEARNERS, LEARNER, SOLUTIONS = "MINIMODEL_RUNS", "MINIMODEL_LEARNERS", "MINIMODEL_LEARNER", "MINIMODEL_SOLUTIONS"
 CACHE, HEADLESS, DRILL_SALT = "MINIMODEL_CACHE", "MINIMODEL_HEADLESS", "MINIMODEL_DRILL_SALT"
 
@@ -34,6 +35,49 @@ def jobs() -> int:
     if os.environ.get(JOBS):
         return max(1, int(os.environ[JOBS]))
     return max(1, (os.cpu_count() or 1) // threads())
+
+
+# The kernels' instruction set, as three libraries read it. Each changes how a kernel rounds, never what it
+# computes: one machine stands in for CPUs that lack its newest instructions (held to match, all three).
+ISAS = {
+    "native": {},  # whatever this CPU and the libraries pick
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "default": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+}
+ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
+
+
+def isa() -> str:
+    """The instruction set MINIMODEL_ISA asks for: native (default), avx2 or default."""
+    name = os.environ.get(ISA, "native").strip().lower() or "native"
+    if name not in ISAS:
+        raise ValueError(f"{ISA}={name!r} is not an instruction set; use one of {', '.join(ISAS)}")
+    return name
+
+
+def apply_isa() -> None:
+    """Set the three libraries' variables for MINIMODEL_ISA in this process's environment, before torch is
+    imported; every process the lab starts inherits them. Nothing is set for native."""
+    import sys
+
+    wanted = ISAS[isa()]
+    if not wanted:
+        return
+    if "torch" in sys.modules and any(os.environ.get(k) != v for k, v in wanted.items()):
+        raise RuntimeError(f"{ISA}={isa()} must be set before torch is imported (torch already runs its "
+                           f"{sys.modules['torch'].backends.cpu.get_cpu_capability()} kernels); set it in the "
+                           "environment that starts Python")
+    os.environ.update(wanted)
+
+
+def isa_label() -> str:
+    """The instruction set in force, as the libraries read it: `AVX512`, or `AVX2 (MKL AVX2, oneDNN AVX2)`."""
+    import torch
+
+    label = torch.backends.cpu.get_cpu_capability()
+    held = [f"{lib} {os.environ[k]}" for lib, k in (("MKL", ISA_VARIABLES[1]), ("oneDNN", ISA_VARIABLES[2]))
+            if os.environ.get(k)]
+    return label + (f" ({', '.join(held)})" if held else "")
 
 
 def runs_root() -> Path:
