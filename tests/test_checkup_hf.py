@@ -79,3 +79,18 @@ def test_completion_only_batch_truncated_leaves_a_row_without_targets():
     report = checkup.batch(batch, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id, prompt_lengths=prompts)
     assert report["rows_without_targets"].fired and "rows [1]" in report["rows_without_targets"].summary
     assert report["rows_truncated"].fired and not report["prompt_supervised"].fired
+
+
+@pytest.mark.parametrize("arch", ["bloom", "falcon"])
+def test_blocks_that_return_tuples_run_unchanged_under_the_checkup(arch):
+    """Bloom's and Falcon's blocks return tuples the model unpacks: the checkup's hooks only observe them."""
+    torch.manual_seed(0)
+    if arch == "bloom":
+        model = transformers.BloomForCausalLM(transformers.BloomConfig(vocab_size=V, hidden_size=32, n_layer=2,
+                                                                       n_head=4))
+    else:
+        model = transformers.FalconForCausalLM(transformers.FalconConfig(vocab_size=V, hidden_size=32,
+                                                                         num_hidden_layers=2, num_attention_heads=4))
+    report = checkup.model(model.eval(), V, seq_len=16)
+    assert report.fired == [], report.text()
+    assert "(2)" in report.notes[1]

@@ -60,8 +60,12 @@ def _prefix_run(forward, stack, idx: torch.Tensor, vocab_size: int, gen: torch.G
     later[:, cut:] = (idx[:, cut:] + torch.randint(1, vocab_size, (B, T - cut), generator=gen)) % vocab_size
     both = torch.cat([idx, later])  # (2B, T): one call, so both halves go through the same kernels
     hidden: dict[int, torch.Tensor] = {}
-    handles = [b.register_forward_hook(lambda _m, _inp, out, i=i: hidden.setdefault(i, _first_tensor(out)))
-               for i, b in enumerate(stack[1])] if stack else []
+    def observe(i: int):
+        def hook(_module, _inputs, out) -> None:  # returns nothing: a hook that returns a value replaces the output
+            hidden.setdefault(i, _first_tensor(out))
+        return hook
+
+    handles = [b.register_forward_hook(observe(i)) for i, b in enumerate(stack[1])] if stack else []
     try:
         with torch.no_grad():
             logits = forward(both)  # (2B, T, V)
