@@ -56,12 +56,16 @@ lint: ready
     @{{python}} -m ruff check .
 
 # (two pytest workers of one thread each; the healthy controls they train are cached for the notebooks)
-# lint, unit tests, the break contract on 3 seeds (the checker), CLI error paths; then nbval over every notebook
+# lint, unit tests, the break contract on 3 seeds (the checker), CLI error paths; the controls' competence again
+# under another CPU's instruction set (MINIMODEL_ISA=avx2); then nbval over every notebook
 test *ARGS: ready
     @{{just_executable()}} --justfile {{justfile()}} lint
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && export MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" && \
         MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{python}} -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \
-        if [ -z "{{ARGS}}" ]; then {{just_executable()}} --justfile {{justfile()}} nbval; fi
+        if [ -z "{{ARGS}}" ]; then \
+            MINIMODEL_ISA=avx2 MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{python}} -m pytest -n ${TEST_WORKERS:-2} \
+                tests/test_contract.py -k competent_with_the_margin && \
+            {{just_executable()}} --justfile {{justfile()}} nbval; fi
 
 # every learner and solution notebook executed headless (nbval, 2 kernels of 1 thread, runs in a temp folder)
 nbval *ARGS: ready

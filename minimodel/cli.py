@@ -24,13 +24,17 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _threads() -> None:
-    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.settings.threads)."""
+def _threads(announce: bool = False) -> None:
+    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.settings.threads);
+    `announce` prints it with the kernels' instruction set, which together decide a run's float results."""
     import torch
 
     from minimodel import settings
 
     torch.set_num_threads(settings.threads())
+    if announce:
+        typer.echo(f"torch threads per process: {settings.threads()}, instruction set: {settings.isa_label()} "
+                   f"(MINIMODEL_THREADS, MINIMODEL_ISA={settings.isa()})")
 
 
 REPORT = "report-target-masking"
@@ -191,7 +195,7 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
         seed_list = parse_seeds(seeds)
     except ValueError as e:
         fail(str(e))
-    _threads()
+    _threads(announce=True)
     ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True, contract=not drift)
     raise typer.Exit(0 if ok else 1)
 
@@ -216,9 +220,8 @@ def new(slug: str = typer.Argument(..., help="the break's name: lower-case words
 def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe names (default: every recipe a "
                                           "break uses)"),
               seeds: str = typer.Option("0-9", help="a range 0-9, a list 0,2,5, or both"),
-              every: int = typer.Option(100, help="measure AR exact match every N steps"),
               jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)")) -> None:
-    """Per recipe: steps for the healthy control to learn its task, and its final exact match, over seeds."""
+    """Per recipe: when the healthy control reaches the bar, its final score, and the competence rule, over seeds."""
     from minimodel import settings
     from minimodel.harness.calibrate import recipes_in_use, run_calibration
     from minimodel.harness.parallel import parse_seeds
@@ -232,10 +235,8 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     unknown = [r for r in names if r not in RECIPES]
     if unknown:
         fail(f"unknown recipe(s) {', '.join(unknown)}; recipes are: {', '.join(RECIPES)}")
-    if every < 1:
-        fail("--every must be at least 1")
-    _threads()
-    ok = run_calibration(names, seed_list, every, jobs or settings.jobs(), echo=typer.echo)
+    _threads(announce=True)
+    ok = run_calibration(names, seed_list, jobs or settings.jobs(), echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
 
 

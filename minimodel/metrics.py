@@ -85,6 +85,8 @@ class Metrics(TypedDict):
     steps: int  # training steps run
     steps_to_low_loss: int | None  # first step whose training loss was under LOW_LOSS (None: never)
     train_non_finite: int  # training steps whose loss was NaN or infinite
+    steps_to_bar: int | None  # a healthy run: the first step (measured 15 times along the run) at which its task
+    # score reached the competence bar (minimodel.competence); None if it never did, or a seam was replaced
 
 
 LOW_LOSS = 0.1  # nats: "learned it" for a text with nothing random in it
@@ -116,6 +118,14 @@ def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_b
         "ignored_answer_share": ignored,
         "special_target_share": special,
     }
+
+
+def task_score(model, task: Task, recipe: Recipe) -> float:
+    """The score competence is judged on (minimodel.competence.score), measured on the model as it is now."""
+    prefix = prompt_prefix(task, recipe.batching)
+    if task.recall:
+        return min(p["correct_share"] for p in recall(model, task, prefix))
+    return ar_eval(model, task, task.val[: recipe.eval_prompts], prefix, 0)["exact_match"]
 
 
 def training_facts(task: Task, recipe: Recipe, losses: list[float], leak: float, loss_init: float) -> dict:

@@ -1,7 +1,9 @@
-"""Shared test set-up: one deliberate torch thread count, runs written to a temporary folder."""
+"""Shared test set-up: one deliberate torch thread count and instruction set, runs written to a temporary folder."""
 import os
 
 import pytest
+
+import minimodel  # noqa: F401  (first: it applies MINIMODEL_ISA before torch is imported)
 import torch
 
 torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "1")))

@@ -57,7 +57,7 @@ from minimodel.harness.checker import contract_problems
 torch.set_num_threads(settings.threads())  # one, as every minimodel command and test
 brk = find_break("broken-averaged-padding")
 print(json.dumps({"library": minimodel.__file__, "module": brk.module, "metadata": metadata_problems(brk),
-                  "contract": contract_problems(dataclasses.replace(brk, steps=300), 0, competence=False)}))
+                  "contract": contract_problems(dataclasses.replace(brk, steps=300), 0, with_competence=False)}))
 """
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from minimodel.harness.calibrate import COMPETENT_AR, competent
+from minimodel import competence
 from minimodel.harness.drift import drift_problems
 from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
 from minimodel.detectors import DETECTORS, MARGIN, Finding, clearly, detect
@@ -53,22 +53,19 @@ def headline(metrics: dict) -> dict:
 
 
 def seed_readings(brk: Break, seed: int, summary: dict | None = None,
-                  competence: bool = True) -> tuple[list[Reading], list[str]]:
+                  with_competence: bool = True) -> tuple[list[Reading], list[str]]:
     """Every reading the contract makes on one seed, and any problem that is not a reading.
 
-    `summary`, when given, receives the break's and the control's headline numbers; `competence=False`
-    leaves out the check that the healthy control learned its task."""
+    `summary`, when given, receives the break's and the control's headline numbers; `with_competence=False`
+    leaves out the check that the healthy control learned its task with the margin."""
     broken = run_break(brk, seed)
     if summary is not None:
         summary.update(brk=headline(broken.run.metrics), control=headline(broken.control.metrics))
     fixed = run_break(brk, seed, fix=brk.fix)
     other = []
-    if competence and not brk.half_trained and not competent(broken.control.metrics):
-        m = broken.control.metrics
-        what = (f"AR exact match {m['ar']['exact_match']:.1%} < {COMPETENT_AR:.0%}" if not m.get("recall")
-                else "it does not recall the text exactly")
-        other.append(f"seed {seed}: the healthy control did not learn its task ({what}); "
-                     f"raise its recipe's steps (see `just calibrate`)")
+    if with_competence and not brk.half_trained:
+        other += [f"seed {seed}: the healthy control is not competent with the margin: {p} (see `just calibrate`)"
+                  for p in competence.problems(broken.control.metrics)]
     fire = brk.expect != "no-effect"
     readings = [Reading(seed, "under the break", f, fire) for f in broken.findings]
     readings += [Reading(seed, "with the fix", f, False) for f in fixed.findings]
@@ -79,9 +76,9 @@ def seed_readings(brk: Break, seed: int, summary: dict | None = None,
     return readings, other
 
 
-def contract_problems(brk: Break, seed: int, competence: bool = True) -> list[str]:
+def contract_problems(brk: Break, seed: int, with_competence: bool = True) -> list[str]:
     """Empty when the break's contract holds for this seed with the margin; else what broke it, with numbers."""
-    readings, other = seed_readings(brk, seed, competence=competence)
+    readings, other = seed_readings(brk, seed, with_competence=with_competence)
     return other + [r.problem() for r in readings if not r.ok]
 
 

@@ -1,7 +1,8 @@
 """The on-disk cache of healthy controls (and of catalogue break runs): a verdict trains only what it lacks.
 
 An entry is keyed by everything that changes a run's numbers: the recipe, the seed, the torch
-thread count, the library's source, torch's version and, for a break's run, the source of the
+thread count, the kernels' instruction set (MINIMODEL_ISA, or the CPU's own), the library's source,
+torch's version and, for a break's run, the source of the
 catalogue module that plants it (a learner's own functions are never cached). It lives in the user's cache folder
 (`settings.cache_dir()`: MINIMODEL_CACHE, default `$XDG_CACHE_HOME/minimodel` or `~/.cache/minimodel`), never in the
 repository. Entries are written atomically; one that is corrupt, truncated or made under another
@@ -24,7 +25,7 @@ from minimodel import settings
 from minimodel.recipes import Recipe
 from minimodel.harness.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
-FORMAT = 1
+FORMAT = 2
 
 
 # the modules whose code decides a control's numbers (how it is built, trained and measured); the
@@ -54,7 +55,8 @@ def _module_digest(fn: Callable) -> str:
 
 def entry_key(recipe: Recipe, seed: int, replacements: Mapping[str, Callable] | None = None) -> dict:
     key = {"format": FORMAT, "recipe": dataclasses.asdict(recipe), "seed": seed,
-           "threads": torch.get_num_threads(), "library": library_digest(), "torch": str(torch.__version__)}
+           "threads": torch.get_num_threads(), "isa": settings.isa_label(), "library": library_digest(),
+           "torch": str(torch.__version__)}
     if replacements:
         key["replacements"] = {name: f"{fn.__module__}.{fn.__qualname__}@{_module_digest(fn)}"
                                for name, fn in sorted(replacements.items())}

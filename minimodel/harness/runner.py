@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from minimodel import seams
+from minimodel import competence, seams
 from minimodel.data import BATCHERS
 from minimodel.evaluate import tf_losses
-from minimodel.metrics import Metrics, measure, training_facts
+from minimodel.metrics import Metrics, measure, task_score, training_facts
 from minimodel.model import GPT, preset
 from minimodel.probes import leak_gradient
 from minimodel.recipes import Recipe
@@ -59,10 +59,20 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
         model.eval()
         leak = leak_gradient(model, val_batches[0].x[:2])
         loss_init = tf_losses(model, val_batches, tok)["loss"]
-        watch = None if after_step is None else (lambda step: after_step(step, model, task))
+        reached: list[int] = []
+        every = competence.every(recipe.steps)
+
+        def watch(step: int) -> None:
+            if not replacements and not reached and (step % every == 0 or step == recipe.steps):
+                model.eval()  # a healthy run: when does it reach the competence bar?
+                if task_score(model, task, recipe) >= competence.bars(bool(task.recall))[0]:
+                    reached.append(step)
+            if after_step is not None:
+                after_step(step, model, task)
+
         losses = train(model, train_data.sample, recipe, progress=progress, label=label, after_step=watch)
         metrics = measure(model, task, recipe, val_batches, train_probe)
-    metrics.update(training_facts(task, recipe, losses, leak, loss_init))
+    metrics.update(training_facts(task, recipe, losses, leak, loss_init), steps_to_bar=next(iter(reached), None))
     return RunResult(recipe, seed, replacements, metrics, losses, model, task,
                      time.perf_counter() - t0, owner)
 
