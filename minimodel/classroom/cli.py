@@ -50,15 +50,15 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
 
 
 def _answers_from_file(path: str) -> dict:
-    import json
     from pathlib import Path
 
+    from minimodel.classroom import records
     from minimodel.classroom.predictions import PredictionError
 
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PredictionError(f"cannot read answers from {path} ({str(e).splitlines()[0][:100]}); "
+        data = records.read(Path(path))
+    except records.Unreadable as e:
+        raise PredictionError(f"cannot read answers from {path} ({e}); "
                               'write JSON such as {"loss_vs_floor": "near it", ...}') from None
     if not isinstance(data, dict):
         raise PredictionError(f"{path} must hold one JSON object {{question id: answer}}")
