@@ -209,14 +209,17 @@ def timing(w: Work) -> Timing:
 # ----------------------------------------------------------------------------------------------- observing
 
 def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
-    """question id -> observed answer, and question id -> where it came from ('run' or 'answer_key')."""
+    """question id -> observed answer, and question id -> where it came from ('run' or 'answer_key').
+
+    The manifest is the learner's file: whatever its findings and metrics make the detectors or a question's
+    observe raise, that question is graded against the answer key, with one line saying why."""
     observed, source = {}, {}
     if w.manifest is not None:
         try:
             found = stored_findings(w.brk, w.manifest)
-        except (KeyError, TypeError, ValueError) as e:
+        except Exception as e:
             found = None
-            problems.append(f"{w.learner} x {w.brk.tag}: the run's findings are unusable ({type(e).__name__}: {e}); "
+            problems.append(f"{w.learner} x {w.brk.tag}: the run's findings are unusable ({_why(e)}); "
                             "graded against the answer key")
         for q in w.brk.questions:
             if q.observe is None or found is None:
@@ -224,14 +227,18 @@ def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
             try:
                 observed[q.id] = observe_one(q, w.manifest["metrics"], found)
                 source[q.id] = "run"
-            except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
-                problems.append(f"{w.learner} x {w.brk.tag}: cannot observe {q.id!r} in the run "
-                                f"({type(e).__name__}: {e}); graded against the answer key")
+            except Exception as e:
+                problems.append(f"{w.learner} x {w.brk.tag}: cannot observe {q.id!r} in the run ({_why(e)}); "
+                                "graded against the answer key")
     key = keys.get(w.brk.tag)
     for qid, value in (key or {}).get("answers", {}).items():
         if qid not in observed:
             observed[qid], source[qid] = value, "answer_key"
     return observed, source
+
+
+def _why(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e)[:100]}"
 
 
 def _cell(value) -> str:

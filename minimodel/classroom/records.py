@@ -16,7 +16,7 @@ from pathlib import Path
 
 MAX_BYTES = 4 * 2**20  # a record file: a prediction, its hints, a run log or manifest, a drill deal (tens of kB)
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; anything bigger is refused
-MAX_DEPTH = 64  # a record nests 5 levels, a notebook about 12; Python's own limit (1,000) stays far away
+MAX_DEPTH = 64  # a record nests 5 levels, a saved notebook about 10; Python's own limit (1,000) stays far away
 MAX_ENTRIES = 1_000  # the versions of a sealed record, or a log's entries: honest work makes tens
 # the sidecar files beside a learner's work, one of each kind per break: learners/<name>/<tag><suffix>
 SUFFIXES = {"prediction": ".prediction.json", "explanation": ".explanation.json", "hints": ".hints.json",
