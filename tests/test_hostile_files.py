@@ -144,6 +144,20 @@ def test_a_damaged_zip_member_is_one_warning_and_a_damaged_zip_one_line(honest, 
     assert r.exit_code in (1, 2) and "Traceback" not in r.output, r.output
 
 
+def test_a_drill_with_a_log_of_nonsense_and_a_non_ascii_check_is_graded(honest, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIMODEL_DRILL_SALT", "class-secret")
+    root = tmp_path / "learners"
+    shutil.copytree(honest[0], root)
+    deal = json.loads(json.dumps(DEALS["mallory"][0]))
+    deal["ids"][0]["check"] = "é" * 20  # hmac.compare_digest refuses to compare it
+    (root / "mallory" / "drill").mkdir(parents=True)
+    (root / "mallory" / "drill" / "deal.json").write_text(json.dumps(deal))
+    (root / "mallory" / "drill" / "requests.json").write_text(json.dumps([1, "x", None, {"id": "drill-1"}]))
+    book = grade(root)
+    assert grades_of(book) == grades_of(honest[1])
+    assert [r["deal_verified"] for r in book.drill_rows if r["learner"] == "mallory"] == ["no", "yes"]
+
+
 def test_revisions_by_the_thousand_or_a_huge_answer_keep_every_cell_short(honest, tmp_path):
     root = tmp_path / "learners"
     shutil.copytree(honest[0], root)
