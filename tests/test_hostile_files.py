@@ -158,6 +158,24 @@ def test_a_drill_with_a_log_of_nonsense_and_a_non_ascii_check_is_graded(honest, 
     assert [r["deal_verified"] for r in book.drill_rows if r["learner"] == "mallory"] == ["no", "yes"]
 
 
+def test_a_folder_the_grader_cannot_read_is_one_warning(honest, tmp_path, monkeypatch):
+    root = tmp_path / "learners"
+    shutil.copytree(honest[0], root)
+    (root / "mallory").mkdir()
+    iterdir = Path.iterdir
+
+    def refused(folder):  # what chmod 700 by its owner does to a grader who is not root
+        if folder.name == "mallory":
+            raise PermissionError(13, "Permission denied", str(folder))
+        return iterdir(folder)
+
+    monkeypatch.setattr(Path, "iterdir", refused)
+    monkeypatch.setenv("MINIMODEL_DRILL_SALT", "class-secret")
+    book = grade(root)
+    assert grades_of(book) == grades_of(honest[1])
+    assert book.problems == [f"{root / 'mallory'}: cannot be read (Permission denied); learner skipped"]
+
+
 def test_revisions_by_the_thousand_or_a_huge_answer_keep_every_cell_short(honest, tmp_path):
     root = tmp_path / "learners"
     shutil.copytree(honest[0], root)

@@ -337,7 +337,10 @@ def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | No
         if folder.is_symlink():
             problems.append(f"{folder}: a symbolic link, refused")
             continue
-        per_learner[learner] = _collect(folder, learner, tags, problems)
+        try:
+            per_learner[learner] = _collect(folder, learner, tags, problems)
+        except OSError as e:  # a folder its owner made unreadable to the grader
+            problems.append(f"{folder}: cannot be read ({e.strerror or type(e).__name__}); learner skipped")
     if only:
         unknown = [t for t in only if t not in tags]
         if unknown:
