@@ -316,15 +316,8 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
 
 # ----------------------------------------------------------------------------------------------- the class
 
-def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | None = None,
-          only: list[str] | None = None) -> Gradebook:
-    """Grade every learner folder under `root` (learners/ by default) for every break the class touched."""
-    root = Path(root)
-    if not root.is_dir():
-        raise GradeError(f"{root} is not a folder; pass the learners folder, e.g. just grade learners/")
-    catalogue = load_catalogue() if catalogue is None else catalogue
-    tags = {b.tag: b for b in catalogue}
-    problems: list[str] = []
+def _read_class(root: Path, tags: dict[str, Break], problems: list[str]) -> dict[str, dict[str, Work]]:
+    """Every learner folder under `root`, by learner; a folder refused or unreadable is one line."""
     per_learner: dict[str, dict[str, Work]] = {}
     for folder in sorted(root.iterdir()):
         if not folder.is_dir():
@@ -341,6 +334,19 @@ def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | No
             per_learner[learner] = _collect(folder, learner, tags, problems)
         except OSError as e:  # a folder its owner made unreadable to the grader
             problems.append(f"{folder}: cannot be read ({e.strerror or type(e).__name__}); learner skipped")
+    return per_learner
+
+
+def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | None = None,
+          only: list[str] | None = None) -> Gradebook:
+    """Grade every learner folder under `root` (learners/ by default) for every break the class touched."""
+    root = Path(root)
+    if not root.is_dir():
+        raise GradeError(f"{root} is not a folder; pass the learners folder, e.g. just grade learners/")
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    tags = {b.tag: b for b in catalogue}
+    problems: list[str] = []
+    per_learner = _read_class(root, tags, problems)
     if only:
         unknown = [t for t in only if t not in tags]
         if unknown:
