@@ -77,11 +77,13 @@ def parse(data: bytes | str):
 
 def _deeper_than(value, limit: int) -> bool:
     """Whether lists and objects nest more than `limit` levels, looked at one level at a time (no recursion)."""
-    level = [value]
+    level = [value] if isinstance(value, (list, dict)) else []
     for _ in range(limit):
-        level = [child for v in level if isinstance(v, (list, dict))
-                 for child in (v.values() if isinstance(v, dict) else v)]
-    return any(isinstance(v, (list, dict)) for v in level)
+        level = [child for v in level for child in (v.values() if isinstance(v, dict) else v)
+                 if isinstance(child, (list, dict))]
+        if not level:
+            return False
+    return True
 
 
 def read(path: Path, max_bytes: int = MAX_BYTES):

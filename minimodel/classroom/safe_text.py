@@ -22,7 +22,10 @@ LINE_BREAK = re.compile("[\t\r\n\u2028\u2029]")  # what a one-line text shows as
 def visible(value) -> str:
     """Text with nothing hidden in it: control characters (tab and line breaks kept) and bidirectional overrides
     removed, a lone half of a character replaced by U+FFFD."""
-    return SURROGATE.sub("\ufffd", BIDI.sub("", CONTROL.sub("", str(value))))
+    text = str(value)
+    if text.isprintable():  # nothing hidden (the common case, and a fast one)
+        return text
+    return SURROGATE.sub("\ufffd", BIDI.sub("", CONTROL.sub("", text)))
 
 
 def cut(text: str, limit: int = MAX_CHARS) -> str:
@@ -37,6 +40,8 @@ def _looks_like_formula(text: str) -> bool:
     """Starts a formula, once whatever a reader cannot see (spaces, zero-width and format characters) is skipped."""
     if text.startswith(FORMULA_START):
         return True
+    if text[:1].isprintable() and not text[:1].isspace():  # the first character shows: it decides
+        return False
     first = next((c for c in text if not c.isspace() and unicodedata.category(c) != "Cf"), "")
     return first in FORMULA_START
 
