@@ -1,4 +1,4 @@
-"""The one reader of learner files: every cap holds, every failure is one short reason, and seals verify as before."""
+"""The one reader of learner files: every cap holds, each failure is one short reason, seals in files verify."""
 import json
 import os
 
@@ -71,8 +71,8 @@ def test_lists_and_versions_are_capped_and_say_what_to_do(tmp_path):
     assert "says learner 'xxx" in str(e.value) and len(str(e.value)) < len(str(path)) + 150
 
 
-def test_digests_are_those_sealed_before_one_module_made_them():
-    """Computed with the three hand-written digest functions this module replaced: old seals still verify."""
+def test_digests_are_those_already_sealed_in_learners_files():
+    """Each constant was computed by the code that sealed learners' files: a digest must never change."""
     answers = {"loss_vs_floor": "far below it", "ar_exact_match": 12.5, "explain": "é ✓ \U0001F600 =1+1 \u202e"}
     sure = {"loss_vs_floor": "high", "ar_exact_match": "low", "explain": "medium"}
     assert P.digest("ada", NO_MASK.tag, answers) == \
