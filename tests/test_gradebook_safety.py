@@ -93,7 +93,7 @@ def test_long_text_is_cut_with_a_visible_marker_and_every_cell_fits():
     assert max(len(cell) for row in rows for cell in row) == MAX_CHARS
 
 
-def test_the_issues_hostile_answer_reaches_csv_and_report_inert(tmp_path, monkeypatch):
+def test_a_reversed_formula_with_a_nul_reaches_csv_and_report_inert(tmp_path, monkeypatch):
     learners = tmp_path / "learners"
     monkeypatch.setenv("MINIMODEL_LEARNERS", str(learners))
     monkeypatch.delenv("MINIMODEL_SOLUTIONS", raising=False)
