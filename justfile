@@ -67,6 +67,11 @@ test *ARGS: ready
                 tests/test_contract.py -k competent_with_the_margin && \
             {{just_executable()}} --justfile {{justfile()}} nbval; fi
 
+# grading against N generated hostile learner folders, notebooks and zips per property (`just test` runs 12)
+hostile N="500": ready
+    @MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 MINIMODEL_HOSTILE_EXAMPLES={{N}} {{python}} -m pytest -p no:cacheprovider \
+        tests/test_hostile_files.py
+
 # every learner and solution notebook executed headless (nbval, 2 kernels of 1 thread, runs in a temp folder)
 nbval *ARGS: ready
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && \

@@ -2,7 +2,9 @@
 
 The class is made the way learners make it: one real (short) run per break gives the manifest each
 learner's run copies; every learner seals 1-3 revisions, takes hints, runs once; one learner in fifty
-leaves a broken file. Grading runs in a fresh process so that its peak memory is its own. Figures, not a test.
+leaves a broken file. Then one learner in ten adds a hostile file (nested 100,000 deep, 50,000 revisions,
+a thousand revisions of hidden characters, a megabyte of answer, a manifest of nonsense) and the class is
+graded again. Grading runs in a fresh process so that its peak memory is its own. Figures, not a test.
 """
 from __future__ import annotations
 
@@ -66,6 +68,33 @@ def make_class(root: Path, manifests: dict[str, dict], seed: int = 0) -> None:
             (folder / "runs" / "broken-tf-eval" / "manifest.json").write_text('{"learner": "someone"}')
 
 
+def add_hostile(root: Path) -> int:
+    """One learner in ten leaves one hostile file, of five kinds in turn; returns how many were planted."""
+    tag = "broken-no-mask"
+    nested = "[" * 100_000 + "]" * 100_000
+    hidden = {"explain": "\u202e=cmd|' /C calc'!A0\x00\n" + "y" * 1_000_000}
+    version = {"answers": {"loss_vs_floor": "near it"}, "sealed_at": "2026-11-21T10:00:00+00:00", "digest": "x"}
+    learners = sorted(root.iterdir())[3::10]
+    for i, folder in enumerate(learners):
+        kind = i % 5
+        if kind == 0:
+            (folder / f"{tag}.prediction.json").write_text(nested)
+        elif kind == 1:
+            (folder / "drill").mkdir(exist_ok=True)
+            (folder / "drill" / "deal.json").write_text(nested[:50_000] + nested[-50_000:])
+        elif kind in (2, 3):
+            n = 50_000 if kind == 2 else 1_000
+            versions = [{**version, "revision": r, "answers": {"explain": "\u2066\x00=1+1"}} for r in range(1, n + 1)]
+            (folder / f"{tag}.prediction.json").write_text(json.dumps(
+                {"learner": folder.name, "break": tag, "versions": versions}))
+        else:
+            (folder / f"{tag}.prediction.json").write_text(json.dumps(
+                {"learner": folder.name, "break": tag, "versions": [{**version, "answers": hidden}]}))
+            manifest = folder / "runs" / tag / "manifest.json"
+            manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "metrics": {"tf": [10**4000]}}))
+    return len(learners)
+
+
 GRADE = """
 import resource, sys, time
 from pathlib import Path
@@ -92,12 +121,18 @@ def main() -> None:
         size = sum(p.stat().st_size for p in (tmp / "learners").rglob("*") if p.is_file())
         print(f"synthetic class: {LEARNERS} learners x {len(manifests)} breaks, {size / 2**20:.0f} MB of files "
               f"(made in {time.perf_counter() - t0:.0f} s)")
-        for attempt in (1, 2, 3):
-            r = subprocess.run([sys.executable, "-c", GRADE, str(tmp / "learners"), str(tmp / "out")],
-                               capture_output=True, text=True, check=True)
-            seconds, mib, rows, problems = r.stdout.split()
-            print(f"grading, run {attempt}: {seconds} s, peak memory {mib} MiB, {rows} rows, {problems} problems "
-                  "(20 planted; the rest: 'slowdown' is not observable on the 2-step runs of the sentence breaks)")
+        for hostile in (False, True):
+            what = "as made (20 planted broken files)"
+            if hostile:
+                what = f"with {add_hostile(tmp / 'learners')} hostile files added (one learner in ten)"
+            for attempt in (1, 2, 3):
+                r = subprocess.run([sys.executable, "-c", GRADE, str(tmp / "learners"), str(tmp / "out")],
+                                   capture_output=True, text=True, check=True)
+                seconds, mib, rows, problems = r.stdout.split()
+                print(f"grading {what}, run {attempt}: {seconds} s, peak memory {mib} MiB, {rows} rows, "
+                      f"{problems} problems")
+        print("problems beyond the planted files: 'slowdown' is not observable on the 2-step runs of the sentence "
+              "breaks")
 
 
 if __name__ == "__main__":

@@ -50,15 +50,15 @@ def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. brok
 
 
 def _answers_from_file(path: str) -> dict:
-    import json
     from pathlib import Path
 
+    from minimodel.classroom import records
     from minimodel.classroom.predictions import PredictionError
 
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PredictionError(f"cannot read answers from {path} ({str(e).splitlines()[0][:100]}); "
+        data = records.read(Path(path))
+    except records.Unreadable as e:
+        raise PredictionError(f"cannot read answers from {path} ({e}); "
                               'write JSON such as {"loss_vs_floor": "near it", ...}') from None
     if not isinstance(data, dict):
         raise PredictionError(f"{path} must hold one JSON object {{question id: answer}}")
@@ -139,6 +139,7 @@ def grade(folder: str = typer.Argument(..., help="the learners folder (learners/
     from minimodel.classroom.collect import gather
     from minimodel.classroom.grade import GradeError, grade as grade_all
     from minimodel.classroom.gradebook import write_outputs
+    from minimodel.classroom.safe_text import one_line
 
     only = [t.strip() for t in breaks.split(",") if t.strip()] if breaks else None
     source = Path(folder)
@@ -154,9 +155,9 @@ def grade(folder: str = typer.Argument(..., help="the learners folder (learners/
     book.problems[:0] = collected.problems
     book.sources = collected.sources
     for p in book.problems:
-        typer.echo(f"warning: {p}", err=True)
+        typer.echo(f"warning: {one_line(p)}", err=True)
     for line in book.sources:
-        typer.echo(f"seals: {line}")
+        typer.echo(f"seals: {one_line(line)}")
     if not book.rows and not book.drill_rows:
         fail(f"nothing to grade under {folder}: no learner folder with a prediction, hints, a run or a drill, "
              "and no notebook with a seal", 1)

@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath
 from minimodel.classroom.learners import LearnerError, check_learner
 from minimodel.classroom.notebook_seals import is_explanation, seals_in
 from minimodel.classroom.predictions import FORMAT
+from minimodel.classroom.records import MAX_NOTEBOOK_BYTES, SUFFIXES, Unreadable, load, shown
 
-SIDECARS = (".prediction.json", ".explanation.json", ".hints.json", ".runs.json")  # what a learners/ folder holds
-MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook with its figures is a few MB; anything bigger is refused
 MAX_ZIP_MEMBERS = 50_000
 MAX_ZIP_TOTAL = 2**30  # a zip bomb stops here: 1 GiB of notebooks read in all
+MAX_NOTES = 3  # lines about the seals of one notebook; more are counted, not listed
 
 # what a sealed version keeps on disk, per kind of seal
 VERSION_FIELDS = {"prediction": ("revision", "answers", "confidence", "sealed_at", "digest"),
@@ -36,25 +36,28 @@ class Collected:
 
 
 def _is_learners_tree(root: Path) -> bool:
-    return any(p.name.endswith(SIDECARS) for child in root.iterdir() if child.is_dir() and not child.is_symlink()
-               for p in child.iterdir())
+    return any(p.name.endswith(tuple(SUFFIXES.values())) for child in root.iterdir()
+               if child.is_dir() and not child.is_symlink() for p in child.iterdir())
 
 
-def _folder_notebooks(root: Path, problems: list[str]) -> Iterator[tuple[str, str]]:
+def _folder_notebooks(root: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
     for path in sorted(root.rglob("*.ipynb")):
         rel = path.relative_to(root).as_posix()
         if ".ipynb_checkpoints" in path.parts:
             continue
-        if path.is_symlink() or not path.is_file():
-            problems.append(f"{rel}: a symbolic link or not a file, refused")
-        elif path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            problems.append(f"{rel}: over {MAX_NOTEBOOK_BYTES >> 20} MB, refused")
-        else:
-            yield rel, path.read_text(errors="replace")
+        try:
+            yield rel, load(path, MAX_NOTEBOOK_BYTES)
+        except Unreadable as e:
+            problems.append(f"{rel}: {e}")
 
 
-def _zip_notebooks(zip_path: Path, problems: list[str]) -> Iterator[tuple[str, str]]:
-    with zipfile.ZipFile(zip_path) as zf:
+def _zip_notebooks(zip_path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as e:
+        problems.append(f"{zip_path.name}: not a readable zip ({e}); nothing in it graded")
+        return
+    with zf:
         members = zf.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
             problems.append(f"{zip_path.name}: {len(members)} members, over {MAX_ZIP_MEMBERS}; only the first read")
@@ -63,23 +66,35 @@ def _zip_notebooks(zip_path: Path, problems: list[str]) -> Iterator[tuple[str, s
             name = PurePosixPath(info.filename.replace("\\", "/"))
             if info.is_dir() or name.suffix != ".ipynb" or ".ipynb_checkpoints" in name.parts:
                 continue
-            if name.is_absolute() or ".." in name.parts:
-                problems.append(f"{info.filename}: a path that leaves the zip's folder, refused")
-            elif (info.external_attr >> 16) & 0o170000 == 0o120000:
-                problems.append(f"{info.filename}: a symbolic link, refused")
-            elif info.file_size > MAX_NOTEBOOK_BYTES:
-                problems.append(f"{info.filename}: over {MAX_NOTEBOOK_BYTES >> 20} MB, refused")
-            else:
-                with zf.open(info) as f:
-                    data = f.read(MAX_NOTEBOOK_BYTES + 1)  # the declared size may lie
-                total += len(data)
-                if len(data) > MAX_NOTEBOOK_BYTES:
-                    problems.append(f"{info.filename}: over {MAX_NOTEBOOK_BYTES >> 20} MB, refused")
-                elif total > MAX_ZIP_TOTAL:
-                    problems.append(f"{zip_path.name}: over {MAX_ZIP_TOTAL >> 30} GiB of notebooks; the rest not read")
-                    return
-                else:
-                    yield name.as_posix(), data.decode("utf-8", errors="replace")
+            data = _zip_member(zf, info, name, problems)
+            total += len(data or b"")
+            if total > MAX_ZIP_TOTAL:
+                problems.append(f"{zip_path.name}: over {MAX_ZIP_TOTAL >> 30} GiB of notebooks; the rest not read")
+                return
+            if data is not None:
+                yield name.as_posix(), data
+
+
+def _zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: PurePosixPath, problems: list[str]) -> bytes | None:
+    """A notebook's bytes from the zip, read in memory; None (reported) for one that is refused or unreadable."""
+    if name.is_absolute() or ".." in name.parts:
+        problems.append(f"{info.filename}: a path that leaves the zip's folder, refused")
+    elif (info.external_attr >> 16) & 0o170000 == 0o120000:
+        problems.append(f"{info.filename}: a symbolic link, refused")
+    elif info.file_size > MAX_NOTEBOOK_BYTES:
+        problems.append(f"{info.filename}: over {MAX_NOTEBOOK_BYTES >> 20} MiB, refused")
+    else:
+        try:
+            with zf.open(info) as f:
+                data = f.read(MAX_NOTEBOOK_BYTES + 1)  # the declared size may lie
+        except Exception as e:  # damaged, encrypted or oddly compressed: whatever its decompressor raises
+            problems.append(f"{info.filename}: cannot be read from the zip ({type(e).__name__}: {str(e)[:80]}); "
+                            "refused")
+            return None
+        if len(data) <= MAX_NOTEBOOK_BYTES:
+            return data
+        problems.append(f"{info.filename}: over {MAX_NOTEBOOK_BYTES >> 20} MiB, refused")
+    return None
 
 
 def _nbgrader_student(rel: str, root: Path) -> str | None:
@@ -92,42 +107,17 @@ def _nbgrader_student(rel: str, root: Path) -> str | None:
     return None
 
 
-def _from_notebooks(notebooks: Iterator[tuple[str, str]], root: Path, out: Path, collected: Collected) -> None:
+def _from_notebooks(notebooks: Iterator[tuple[str, bytes]], root: Path, out: Path, collected: Collected) -> None:
     from minimodel.catalogue import load_catalogue
 
     tags = {b.tag for b in load_catalogue()}
-    seals: dict[tuple[str, str], dict] = {}  # (learner, tag) -> {(revision, digest): record}
+    seals: dict[tuple[str, str, str], dict] = {}  # (learner, tag, kind) -> {(revision, digest): record}
     where: dict[tuple[str, str], set[str]] = {}
-    warn = collected.problems.append
-    for rel, text in notebooks:
-        try:
-            notebook_break, records = seals_in(text)
-        except (ValueError, AttributeError, TypeError) as e:
-            warn(f"{rel}: not a readable notebook ({str(e).splitlines()[0][:80]}); skipped")
-            continue
-        if not records:
-            warn(f"{rel}: no seal in this notebook (a run cell shows it once it has run and the notebook was saved); "
-                 "skipped")
-        student = _nbgrader_student(rel, root)
-        for r in records:
-            tag, learner = str(r["break"]), student or str(r["learner"])
-            if tag not in tags:
-                warn(f"{rel}: a seal for {tag!r}, which is no break; seal skipped")
-                continue
-            if notebook_break is not None and tag != notebook_break:
-                warn(f"{rel}: a seal for {tag} in the notebook of {notebook_break}; seal skipped")
-                continue
-            if student is not None and str(r["learner"]) != student:
-                warn(f"{rel}: a seal by {str(r['learner'])!r} in {student}'s folder; graded for {student}, "
-                     "its digest will not match")
-            try:
-                check_learner(learner)
-            except LearnerError as e:
-                warn(f"{rel}: a seal for learner {learner!r} refused ({e})")
-                continue
+    for rel, data in notebooks:
+        for learner, r in _usable_seals(rel, data, _nbgrader_student(rel, root), tags, collected.problems):
             kind = "explanation" if is_explanation(r) else "prediction"
-            seals.setdefault((learner, tag, kind), {}).setdefault((r["revision"], r["digest"]), r)
-            where.setdefault((learner, tag), set()).add(rel)
+            seals.setdefault((learner, r["break"], kind), {}).setdefault((r["revision"], r["digest"]), r)
+            where.setdefault((learner, r["break"]), set()).add(rel)
     for (learner, tag, kind), versions in sorted(seals.items()):
         ordered = sorted(versions.values(), key=lambda r: (str(r["sealed_at"]), str(r["revision"])))
         folder = out / learner
@@ -135,10 +125,43 @@ def _from_notebooks(notebooks: Iterator[tuple[str, str]], root: Path, out: Path,
         fields = VERSION_FIELDS[kind]
         data = {"format": FORMAT, "learner": learner, "break": tag,
                 "versions": [{k: r[k] for k in fields if k in r} for r in ordered]}
-        (folder / f"{tag}.{kind}.json").write_text(json.dumps(data, indent=1))
+        (folder / f"{tag}{SUFFIXES[kind]}").write_text(json.dumps(data, indent=1))
         if kind == "prediction":
             collected.sources.append(f"{learner} x {tag}: {len(ordered)} seal(s) from the notebook "
                                      + ", ".join(sorted(where[(learner, tag)])))
+
+
+def _usable_seals(rel: str, data: bytes, student: str | None, tags: set[str],
+                  problems: list[str]) -> list[tuple[str, dict]]:
+    """(learner, seal) for every seal of one notebook that can be graded; a line for each refused one (a few
+    lines at most: a notebook of a thousand bad seals is not a thousand lines)."""
+    try:
+        notebook_break, found = seals_in(data)
+    except ValueError as e:
+        problems.append(f"{rel}: not a readable notebook ({e}); skipped")
+        return []
+    if not found:
+        problems.append(f"{rel}: no seal in this notebook (a run cell shows it once it has run and the notebook "
+                        "was saved); skipped")
+    usable, notes = [], []
+    for r in found:
+        tag, learner = r["break"], student or r["learner"]
+        if tag not in tags:
+            notes.append(f"{rel}: a seal for {shown(tag)}, which is no break; seal skipped")
+            continue
+        if notebook_break in tags and tag != notebook_break:
+            notes.append(f"{rel}: a seal for {tag} in the notebook of {notebook_break}; seal skipped")
+            continue
+        if student is not None and r["learner"] != student:
+            notes.append(f"{rel}: a seal by {shown(r['learner'])} in {student}'s folder; graded for {student}, "
+                         "its digest will not match")
+        try:
+            usable.append((check_learner(learner), r))
+        except LearnerError as e:
+            notes.append(f"{rel}: a seal for learner {shown(learner)} refused ({e})")
+    more = len(notes) - MAX_NOTES
+    problems += notes[:MAX_NOTES] + ([f"{rel}: {more} more seal(s) refused or flagged"] if more > 0 else [])
+    return usable
 
 
 @contextmanager

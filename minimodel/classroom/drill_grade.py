@@ -103,7 +103,7 @@ def learner_rows(learner: str, root: Path, outcomes: dict | None, salt: str | No
             "score": score if d else 0, "exact": "yes" if exact else "no", "same_family": "yes" if same else "no",
             "evidence": ", ".join(d["evidence"]) if d else "",
             "evidence_valid": _evidence_valid(d["evidence"], abnormal) if d and outcomes else "",
-            "requests_before_seal": sum(1 for r in asked if r.get("id") == drill_id
+            "requests_before_seal": sum(1 for r in asked if isinstance(r, dict) and r.get("id") == drill_id
                                         and sealed and str(r.get("requested_at", "")) <= sealed),
             "sealed_at": sealed, "revealed_at": revealed or "",
             "sealed_before_reveal": "" if d is None else "no (flagged)" if late else "yes",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import random
 import secrets
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from minimodel import settings
 from minimodel.catalogue import Break, load_catalogue
+from minimodel.classroom import records
 from minimodel.classroom.learners import check_learner, learner_folder
 from minimodel.classroom.predictions import CONFIDENCE
 from minimodel.harness.checkpoints import now, write_json
@@ -109,11 +109,9 @@ def read_deal(learner: str, root: Path | None = None) -> dict:
     path = drill_folder(learner, root) / "deal.json"
     if not path.exists():
         raise DrillError(f"no drill dealt to {learner!r} yet; deal one with: just drill deal --learner {learner}")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DrillError(f"{path} is not readable JSON ({str(e).splitlines()[0][:80]}); ask for a new deal") from None
+    data = records.read_or_raise(path, DrillError, "ask for a new deal")
     ok = (isinstance(data, dict) and data.get("learner") == learner and isinstance(data.get("ids"), list)
+          and len(data["ids"]) <= records.MAX_ENTRIES
           and isinstance(data.get("n"), int) and isinstance(data.get("pool"), str)
           and all(isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("id", "ticket", "check"))
                   for e in data["ids"]))
@@ -144,39 +142,27 @@ def verified(deal_: dict, drill_id: str, brk: Break, salt: str | None) -> str:
     if salt is None:
         return ""
     entry = next(e for e in deal_["ids"] if e["id"] == drill_id)
-    return "yes" if hmac.compare_digest(entry["check"], check_of(salt, deal_["learner"], drill_id, brk.tag)) else "no"
+    expected = check_of(salt, deal_["learner"], drill_id, brk.tag)
+    return "yes" if entry["check"].isascii() and hmac.compare_digest(entry["check"], expected) else "no"
 
 
 # ----------------------------------------------------------------------------------------------- the learner's records
-
-def _read_list(path: Path) -> list:
-    if not path.exists():
-        return []
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if not isinstance(data, list):
-        raise DrillError(f"{path} is damaged (not a JSON list); move it aside and try again")
-    return data
-
 
 def log_request(learner: str, drill_id: str, finding, root: Path | None = None) -> dict:
     """Append one detector readout the learner asked for, with its time, to drill/requests.json."""
     path = drill_folder(learner, root) / "requests.json"
     entry = {"id": drill_id, "detector": finding.name, "requested_at": now(), "fired": finding.fired,
              "value": finding.value, "threshold": finding.threshold}
-    write_json(path, _read_list(path) + [entry])
+    write_json(path, records.read_list(path, DrillError) + [entry])
     return entry
 
 
 def requests(learner: str, root: Path | None = None) -> list[dict]:
-    return _read_list(drill_folder(learner, root) / "requests.json")
+    return records.read_list(drill_folder(learner, root) / "requests.json", DrillError)
 
 
 def diagnosis_digest(learner: str, record: dict) -> str:
-    body = {"learner": learner, **{k: record[k] for k in ("id", "choice", "evidence", "confidence")}}
-    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return records.digest({"learner": learner, **{k: record[k] for k in ("id", "choice", "evidence", "confidence")}})
 
 
 def check_diagnosis(deal_: dict, drill_id: str, choice: str, evidence: list[str], confidence: str) -> dict:
@@ -205,7 +191,7 @@ def seal_diagnosis(learner: str, drill_id: str, choice: str, evidence: list[str]
     """Seal a diagnosis for one id (every version kept); sealing after the reveal is allowed and flagged."""
     record = check_diagnosis(read_deal(learner, root), drill_id, choice, evidence, confidence)
     path = drill_folder(learner, root) / "diagnoses.json"
-    versions = _read_list(path)
+    versions = records.read_list(path, DrillError)
     record.update(sealed_at=now(), digest=diagnosis_digest(learner, record),
                   after_reveal=revealed_at(learner, root) is not None)
     write_json(path, versions + [record])
@@ -219,7 +205,7 @@ def well_formed(d) -> bool:
 
 
 def diagnoses(learner: str, root: Path | None = None) -> list[dict]:
-    return _read_list(drill_folder(learner, root) / "diagnoses.json")
+    return records.read_list(drill_folder(learner, root) / "diagnoses.json", DrillError)
 
 
 def revealed_at(learner: str, root: Path | None = None) -> str | None:
@@ -227,8 +213,8 @@ def revealed_at(learner: str, root: Path | None = None) -> str | None:
     if not path.exists():
         return None
     try:
-        return str(json.loads(path.read_text())["revealed_at"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return str(records.read(path)["revealed_at"])
+    except (records.Unreadable, KeyError, TypeError):
         raise DrillError(f"{path} is damaged; move it aside and reveal again") from None
 
 

@@ -1,12 +1,11 @@
 """Explanations: what a learner writes after observing a run, sealed as its own record (text, time, digest)."""
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 from minimodel.catalogue import Break
-from minimodel.classroom.learners import LearnerError, explanation_path, read_list, run_log_path
+from minimodel.classroom import records
+from minimodel.classroom.learners import LearnerError, explanation_path, run_log_path
 from minimodel.classroom.predictions import FORMAT, PredictionError
 from minimodel.harness.checkpoints import now, write_json
 
@@ -15,39 +14,21 @@ MAX_CHARS = 10_000
 
 def digest(learner: str, tag: str, text: str) -> str:
     """sha256 of the canonical JSON of the text, the break's tag and the learner."""
-    canonical = json.dumps({"break": tag, "explanation": text, "learner": learner},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return records.digest({"break": tag, "explanation": text, "learner": learner})
 
 
-def read_file(path: Path, learner: str | None = None, tag: str | None = None) -> dict:
-    """An explanation file's content after checking its shape; PredictionError says what is wrong."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PredictionError(f"{path} is not readable JSON ({str(e).splitlines()[0][:100]}); "
-                              "move it aside and seal the explanation again") from None
-    versions = data.get("versions") if isinstance(data, dict) else None
-    if not isinstance(versions, list) or not versions or not all(
-            isinstance(v, dict) and isinstance(v.get("text"), str) and isinstance(v.get("sealed_at"), str)
-            and isinstance(v.get("digest"), str) for v in versions):
-        raise PredictionError(f"{path}: not a list of sealed explanations (text, sealed_at, digest); "
-                              "move it aside and seal the explanation again")
-    for key, want in (("learner", learner), ("break", tag)):
-        if want is not None and data.get(key) != want:
-            raise PredictionError(f"{path} says {key} {data.get(key)!r}, expected {want!r}")
-    return data
+VERSION = {"text": str, "sealed_at": str, "digest": str}  # what every sealed explanation holds, of these types
 
 
 def history(learner: str, brk: Break, root: Path | None = None) -> list[dict]:
-    path = explanation_path(learner, brk, root)
-    return read_file(path, learner, brk.tag)["versions"] if path.exists() else []
+    return records.read_versions(explanation_path(learner, brk, root), VERSION, learner, brk.tag, PredictionError,
+                                 "seal the explanation again")
 
 
 def last_run_started(learner: str, brk: Break, root: Path | None = None) -> str | None:
     """When the learner's latest run of this break started (None: no run yet)."""
     try:
-        log = read_list(run_log_path(learner, brk.tag, root))
+        log = records.read_list(run_log_path(learner, brk.tag, root), LearnerError)
     except LearnerError:  # a damaged run log: the explanation follows no run we can name
         return None
     starts = [e["started_at"] for e in log if isinstance(e, dict) and isinstance(e.get("started_at"), str)]

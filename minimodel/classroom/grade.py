@@ -3,16 +3,16 @@
 The gradebook's files (CSV and report) are written by minimodel.classroom.gradebook."""
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from minimodel.catalogue import BASELINE, Break, load_catalogue
+from minimodel.classroom import records
 from minimodel.classroom.learners import LearnerError, check_learner
 from minimodel.classroom.drill_grade import drill_rows
-from minimodel.classroom.explanations import digest as explanation_digest, read_file as read_explanations
-from minimodel.classroom.predictions import digest, read_file
+from minimodel.classroom.explanations import digest as explanation_digest, history as explained
+from minimodel.classroom.predictions import digest, history
 from minimodel.harness.answer_keys import AnswerKeyError, load_answer_key
 from minimodel.harness.findings import observe_one, score, stored_findings
 
@@ -20,8 +20,6 @@ COLUMNS = ["learner", "break", "question", "kind", "predicted", "observed", "tol
            "graded_against", "revision_graded", "revisions", "sealed_at", "first_run_at", "sealed_before_run",
            "revised_after_run", "revised_answer", "missing", "hints_used", "digest_ok", "confidence",
            "explanation", "explained_after_run", "learning_event", "notes"]
-SUFFIXES = {"prediction": ".prediction.json", "explanation": ".explanation.json", "hints": ".hints.json",
-            "runs": ".runs.json"}
 BEST_EVENT = "confidently wrong, then explained"  # predict-observe-explain: where the learning happens
 
 
@@ -59,14 +57,6 @@ class Gradebook:
 
 # ----------------------------------------------------------------------------------------------- reading
 
-def _load_json(path: Path, problems: list[str], what: str):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        problems.append(f"{path}: not readable JSON ({str(e).splitlines()[0][:80]}); {what} skipped")
-        return None
-
-
 def _tag_of(path: Path, suffix: str, tags: dict[str, Break], problems: list[str]) -> Break | None:
     tag = path.name[: -len(suffix)]
     if tag == BASELINE:  # a learner's healthy baseline run: nothing was predicted, nothing to grade
@@ -77,6 +67,44 @@ def _tag_of(path: Path, suffix: str, tags: dict[str, Break], problems: list[str]
     return tags[tag]
 
 
+def _hints(path: Path, problems: list[str]) -> list[dict] | None:
+    """The hints a learner revealed, or None when the file is unusable (reported)."""
+    try:
+        hints = records.read_list(path, LearnerError)
+    except LearnerError as e:
+        problems.append(f"{e}; hints skipped")
+        return None
+    if not all(isinstance(h, dict) and isinstance(h.get("level"), int) for h in hints):
+        problems.append(f"{path}: not a list of {{level, revealed_at}}; hints skipped")
+        return None
+    return hints
+
+
+def _read_sidecar(path: Path, kind: str, w: Work, problems: list[str]) -> None:
+    """One file beside the learner's work (a key of records.SUFFIXES) into `w`; a bad one is reported."""
+    root = path.parent.parent  # the class: path is <root>/<learner>/<tag><suffix>
+    if kind == "prediction":
+        try:
+            w.versions = history(w.learner, w.brk, root)
+        except LearnerError as e:  # its message names the file already
+            w.unreadable = str(e)
+            problems.append(f"{e}; prediction skipped")
+    elif kind == "explanation":
+        try:
+            w.explanations = explained(w.learner, w.brk, root)
+        except LearnerError as e:
+            problems.append(f"{e}; explanation skipped")
+    elif kind == "hints":
+        w.hints = _hints(path, problems)
+    else:
+        try:
+            log = records.read_list(path, LearnerError)
+        except LearnerError as e:
+            problems.append(f"{e}; run log skipped")
+            return
+        w.runs += [run for run in log if isinstance(run, dict) and isinstance(run.get("started_at"), str)]
+
+
 def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[str]) -> dict[str, Work]:
     """Everything one learner's folder holds, by break tag; each bad file is reported and skipped."""
     works: dict[str, Work] = {}
@@ -85,39 +113,10 @@ def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[
         return works.setdefault(b.tag, Work(learner, b))
 
     for path in sorted(folder.iterdir()):
-        kind = next((k for k, s in SUFFIXES.items() if path.name.endswith(s)), None)
-        if kind is None or not path.is_file():
-            continue
-        if path.is_symlink():
-            problems.append(f"{path}: a symbolic link, refused; file skipped")
-            continue
-        b = _tag_of(path, SUFFIXES[kind], tags, problems)
-        if b is None:
-            continue
-        w = work(b)
-        if kind == "prediction":
-            try:
-                w.versions = read_file(path, learner, b.tag)["versions"]
-            except LearnerError as e:  # its message names the file already
-                w.unreadable = str(e)
-                problems.append(f"{e}; prediction skipped")
-        elif kind == "explanation":
-            try:
-                w.explanations = read_explanations(path, learner, b.tag)["versions"]
-            except LearnerError as e:
-                problems.append(f"{e}; explanation skipped")
-        elif kind == "hints":
-            data = _load_json(path, problems, "hints")
-            ok = isinstance(data, list) and all(isinstance(h, dict) and isinstance(h.get("level"), int) for h in data)
-            if data is not None and not ok:
-                problems.append(f"{path}: not a list of {{level, revealed_at}}; hints skipped")
-            w.hints = data if ok else None
-        else:
-            data = _load_json(path, problems, "run log")
-            if isinstance(data, list):
-                w.runs += [e for e in data if isinstance(e, dict) and isinstance(e.get("started_at"), str)]
-            elif data is not None:
-                problems.append(f"{path}: not a list of runs; run log skipped")
+        kind = next((k for k, s in records.SUFFIXES.items() if path.name.endswith(s)), None)
+        b = None if kind is None else _tag_of(path, records.SUFFIXES[kind], tags, problems)
+        if b is not None:
+            _read_sidecar(path, kind, work(b), problems)
     runs = folder / "runs"
     for path in sorted(runs.glob("*/manifest.json")) if runs.is_dir() else []:
         b = tags.get(path.parent.name)
@@ -126,23 +125,34 @@ def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[
         if b is None:
             problems.append(f"{path}: unknown break {path.parent.name!r}; run skipped")
             continue
-        m = _load_json(path, problems, "run")
-        if not isinstance(m, dict):
-            if m is not None:
-                problems.append(f"{path}: not a run manifest; run skipped")
+        m = _manifest(path, problems)
+        if m is None:
             continue
         w = work(b)
         if isinstance(m.get("started_at"), str):
             w.runs.append({"started_at": m["started_at"], **({"prediction": m["prediction"]}
                                                               if "prediction" in m else {})})
         if m.get("learner", learner) != learner:
-            problems.append(f"{path}: the manifest names learner {m.get('learner')!r}, not {learner!r}")
+            problems.append(f"{path}: the manifest names learner {records.shown(m.get('learner'))}, not {learner!r}")
         if not m.get("findings") or not isinstance(m.get("metrics"), dict):
             problems.append(f"{path}: the manifest has no findings or metrics; {learner} x {b.tag} graded "
                             "against the answer key instead")
         else:
             w.manifest = m
     return works
+
+
+def _manifest(path: Path, problems: list[str]) -> dict | None:
+    """A run's manifest, or None when it is unusable (reported)."""
+    try:
+        m = records.read(path)
+    except records.Unreadable as e:
+        problems.append(f"{path}: not readable JSON ({e}); run skipped")
+        return None
+    if not isinstance(m, dict):
+        problems.append(f"{path}: not a run manifest; run skipped")
+        return None
+    return m
 
 
 # ----------------------------------------------------------------------------------------------- timing
@@ -199,14 +209,17 @@ def timing(w: Work) -> Timing:
 # ----------------------------------------------------------------------------------------------- observing
 
 def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
-    """question id -> observed answer, and question id -> where it came from ('run' or 'answer_key')."""
+    """question id -> observed answer, and question id -> where it came from ('run' or 'answer_key').
+
+    The manifest is the learner's file: whatever its findings and metrics make the detectors or a question's
+    observe raise, that question is graded against the answer key, with one line saying why."""
     observed, source = {}, {}
     if w.manifest is not None:
         try:
             found = stored_findings(w.brk, w.manifest)
-        except (KeyError, TypeError, ValueError) as e:
+        except Exception as e:
             found = None
-            problems.append(f"{w.learner} x {w.brk.tag}: the run's findings are unusable ({type(e).__name__}: {e}); "
+            problems.append(f"{w.learner} x {w.brk.tag}: the run's findings are unusable ({_why(e)}); "
                             "graded against the answer key")
         for q in w.brk.questions:
             if q.observe is None or found is None:
@@ -214,14 +227,18 @@ def observations(w: Work, keys: dict, problems: list[str]) -> tuple[dict, dict]:
             try:
                 observed[q.id] = observe_one(q, w.manifest["metrics"], found)
                 source[q.id] = "run"
-            except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
-                problems.append(f"{w.learner} x {w.brk.tag}: cannot observe {q.id!r} in the run "
-                                f"({type(e).__name__}: {e}); graded against the answer key")
+            except Exception as e:
+                problems.append(f"{w.learner} x {w.brk.tag}: cannot observe {q.id!r} in the run ({_why(e)}); "
+                                "graded against the answer key")
     key = keys.get(w.brk.tag)
     for qid, value in (key or {}).get("answers", {}).items():
         if qid not in observed:
             observed[qid], source[qid] = value, "answer_key"
     return observed, source
+
+
+def _why(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e)[:100]}"
 
 
 def _cell(value) -> str:
@@ -299,15 +316,8 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
 
 # ----------------------------------------------------------------------------------------------- the class
 
-def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | None = None,
-          only: list[str] | None = None) -> Gradebook:
-    """Grade every learner folder under `root` (learners/ by default) for every break the class touched."""
-    root = Path(root)
-    if not root.is_dir():
-        raise GradeError(f"{root} is not a folder; pass the learners folder, e.g. just grade learners/")
-    catalogue = load_catalogue() if catalogue is None else catalogue
-    tags = {b.tag: b for b in catalogue}
-    problems: list[str] = []
+def _read_class(root: Path, tags: dict[str, Break], problems: list[str]) -> dict[str, dict[str, Work]]:
+    """Every learner folder under `root`, by learner; a folder refused or unreadable is one line."""
     per_learner: dict[str, dict[str, Work]] = {}
     for folder in sorted(root.iterdir()):
         if not folder.is_dir():
@@ -320,7 +330,23 @@ def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | No
         if folder.is_symlink():
             problems.append(f"{folder}: a symbolic link, refused")
             continue
-        per_learner[learner] = _collect(folder, learner, tags, problems)
+        try:
+            per_learner[learner] = _collect(folder, learner, tags, problems)
+        except OSError as e:  # a folder its owner made unreadable to the grader
+            problems.append(f"{folder}: cannot be read ({e.strerror or type(e).__name__}); learner skipped")
+    return per_learner
+
+
+def grade(root: Path, catalogue: list[Break] | None = None, solutions: Path | None = None,
+          only: list[str] | None = None) -> Gradebook:
+    """Grade every learner folder under `root` (learners/ by default) for every break the class touched."""
+    root = Path(root)
+    if not root.is_dir():
+        raise GradeError(f"{root} is not a folder; pass the learners folder, e.g. just grade learners/")
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    tags = {b.tag: b for b in catalogue}
+    problems: list[str] = []
+    per_learner = _read_class(root, tags, problems)
     if only:
         unknown = [t for t in only if t not in tags]
         if unknown:

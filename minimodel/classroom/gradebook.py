@@ -1,24 +1,18 @@
 """The gradebook's files: gradebook.csv (one row per learner x break x question) and report.md for the instructor."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from pathlib import Path
 
 from minimodel.classroom.drill_grade import DRILL_COLUMNS, PARTIAL, confusion
 from minimodel.classroom.grade import BEST_EVENT, COLUMNS, Gradebook
-from minimodel.classroom.safe_text import csv_row, markdown_text
+from minimodel.classroom.safe_text import csv_text, markdown_text
 from minimodel.harness.checkpoints import atomic_write, now
 
 
 def gradebook_csv(book: Gradebook) -> str:
     """Every row, each learner-written cell neutralised so that no spreadsheet runs it as a formula."""
-    out = io.StringIO()
-    w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(csv_row(r) for r in book.rows)
-    return out.getvalue()
+    return csv_text(COLUMNS, book.rows)
 
 
 def _md(text) -> str:
@@ -156,11 +150,7 @@ def _drill_section(book: Gradebook) -> list[str]:
 
 
 def drill_csv(book: Gradebook) -> str:
-    out = io.StringIO()
-    w = csv.DictWriter(out, DRILL_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(csv_row(r) for r in book.drill_rows)
-    return out.getvalue()
+    return csv_text(DRILL_COLUMNS, book.drill_rows)
 
 
 def write_outputs(book: Gradebook, root: Path, out: Path) -> tuple[Path, Path]:

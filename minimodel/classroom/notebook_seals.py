@@ -7,10 +7,11 @@ notebook (nbgrader, a zip, a shared folder) collects the seal with it, even with
 """
 from __future__ import annotations
 
-import json
+from minimodel.classroom.records import MAX_ENTRIES, parse
 
 SEAL_MIME = "application/vnd.minimodel.seal+json"
-FIELDS = ("learner", "break", "revision", "sealed_at", "digest")  # every record; a prediction adds answers
+# every record has these, of these types; a prediction adds answers, an explanation text
+FIELDS = {"learner": str, "break": str, "revision": (int, type(None)), "sealed_at": str, "digest": str}
 EXPLANATION = "explanation"  # the `kind` of an explanation's record (a prediction's record has no kind)
 
 
@@ -46,23 +47,42 @@ def show_seal(learner: str, tag: str, version: dict) -> None:
             raw=True)
 
 
+def _lab_metadata(nb: dict) -> dict:
+    """The notebook's metadata.minimodel, or {} when it has none (or something else there)."""
+    meta = nb.get("metadata")
+    meta = meta.get("minimodel") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def break_of(nb: dict) -> str | None:
     """The break a generated notebook belongs to (its metadata says so), or None for any other notebook."""
-    meta = nb.get("metadata", {}).get("minimodel", {})
-    return meta.get("break") if isinstance(meta, dict) else None
+    tag = _lab_metadata(nb).get("break")
+    return tag if isinstance(tag, str) else None
 
 
-def seals_in(notebook_text: str) -> tuple[str | None, list[dict]]:
-    """(the notebook's break, every seal record (predictions and explanations) in its outputs and its metadata)."""
-    nb = json.loads(notebook_text)
+def seals_in(notebook: str | bytes) -> tuple[str | None, list[dict]]:
+    """(the notebook's break, every seal record (predictions and explanations) in its outputs and its metadata).
+
+    The notebook is read within the caps of minimodel.classroom.records; a ValueError says why it cannot be."""
+    nb = parse(notebook)
     if not isinstance(nb, dict) or not isinstance(nb.get("cells", []), list):
         raise ValueError("not a notebook (no list of cells)")
-    meta = nb.get("metadata", {}).get("minimodel", {})
-    found = list(meta.get("seals", [])) if isinstance(meta, dict) else []
+    seals = _lab_metadata(nb).get("seals", [])
+    found = list(seals) if isinstance(seals, list) else []
     for cell in nb.get("cells", []):
-        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+        outputs = cell.get("outputs", []) if isinstance(cell, dict) else []
+        for output in outputs if isinstance(outputs, list) else []:
             data = output.get("data", {}) if isinstance(output, dict) else {}
             if isinstance(data, dict) and SEAL_MIME in data:
                 found.append(data[SEAL_MIME])
-    return break_of(nb), [r for r in found if isinstance(r, dict) and all(k in r for k in FIELDS) and (
-        isinstance(r.get("text"), str) if is_explanation(r) else isinstance(r.get("answers"), dict))]
+    if len(found) > MAX_ENTRIES:
+        raise ValueError(f"{len(found):,} seals, over {MAX_ENTRIES:,}")
+    return break_of(nb), [r for r in found if _well_formed(r)]
+
+
+def _well_formed(record) -> bool:
+    """A seal with every field its kind needs, each of its type (one edited by hand may not be)."""
+    if not isinstance(record, dict):
+        return False
+    own = ("text", str) if is_explanation(record) else ("answers", dict)
+    return all(k in record and isinstance(record[k], kind) for k, kind in [*FIELDS.items(), own])

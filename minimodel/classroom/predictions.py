@@ -1,12 +1,11 @@
 """Sealed predictions: a learner's answers, saved with the time they were sealed and their digest."""
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from pathlib import Path
 
 from minimodel.catalogue import Break, Question
+from minimodel.classroom import records
 from minimodel.classroom.learners import LearnerError, prediction_path
 from minimodel.harness.checkpoints import now, write_json
 
@@ -24,8 +23,7 @@ def digest(learner: str, tag: str, answers: dict, confidence: dict | None = None
     body = {"answers": answers, "break": tag, "learner": learner}
     if confidence is not None:
         body["confidence"] = confidence
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return records.digest(body)
 
 
 def _check_answer(q: Question, value):
@@ -50,18 +48,24 @@ def _check_answer(q: Question, value):
     return value.strip()
 
 
+def _one_each(brk: Break, given: dict, unknown, missing) -> None:
+    """An entry of `given` for every question of the break, no other; else PredictionError(unknown(the extra ids))
+    or PredictionError(missing(the absent ones))."""
+    ids = [q.id for q in brk.questions]
+    extra = [str(k) for k in given if k not in ids]
+    if extra:
+        raise PredictionError(f"{unknown(', '.join(extra))}; the questions are: {', '.join(ids)}")
+    absent = [i for i in ids if i not in given]
+    if absent:
+        raise PredictionError(missing(", ".join(absent)))
+
+
 def check_answers(brk: Break, answers: dict) -> dict:
     """Every question answered, nothing else, each answer of the question's kind (canonical form)."""
     if not isinstance(answers, dict):
         raise PredictionError(f"answers must be a mapping of question id to answer, got {type(answers).__name__}")
-    ids = [q.id for q in brk.questions]
-    unknown = [k for k in answers if k not in ids]
-    if unknown:
-        raise PredictionError(f"{brk.tag} has no question(s) {', '.join(map(str, unknown))}; "
-                              f"its questions are: {', '.join(ids)}")
-    missing = [i for i in ids if i not in answers]
-    if missing:
-        raise PredictionError(f"unanswered question(s) for {brk.tag}: {', '.join(missing)}")
+    _one_each(brk, answers, lambda ids: f"{brk.tag} has no question(s) {ids}",
+              lambda ids: f"unanswered question(s) for {brk.tag}: {ids}")
     return {q.id: _check_answer(q, answers[q.id]) for q in brk.questions}
 
 
@@ -70,49 +74,25 @@ def check_confidence(brk: Break, confidence) -> dict:
     choose = "give each question one of " + ", ".join(CONFIDENCE)
     if not isinstance(confidence, dict):
         raise PredictionError(f"confidence must be a mapping of question id to confidence; {choose}")
-    ids = [q.id for q in brk.questions]
-    unknown = [str(k) for k in confidence if k not in ids]
-    if unknown:
-        raise PredictionError(f"confidence for unknown question(s) {', '.join(unknown)}; "
-                              f"the questions are: {', '.join(ids)}")
-    missing = [i for i in ids if i not in confidence]
-    if missing:
-        raise PredictionError(f"missing confidence for {', '.join(missing)}; {choose}")
+    _one_each(brk, confidence, lambda ids: f"confidence for unknown question(s) {ids}",
+              lambda ids: f"missing confidence for {ids}; {choose}")
     out = {}
-    for qid in ids:
-        value = confidence[qid]
+    for q in brk.questions:
+        value = confidence[q.id]
         level = value.strip().lower() if isinstance(value, str) else None
         if level not in CONFIDENCE:
-            raise PredictionError(f"{qid}: confidence {value!r} is not one of {', '.join(CONFIDENCE)}")
-        out[qid] = level
+            raise PredictionError(f"{q.id}: confidence {value!r} is not one of {', '.join(CONFIDENCE)}")
+        out[q.id] = level
     return out
 
 
-def read_file(path: Path, learner: str | None = None, tag: str | None = None) -> dict:
-    """A prediction file's content after checking its shape; PredictionError says what is wrong."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PredictionError(f"{path} is not readable JSON ({str(e).splitlines()[0][:100]}); "
-                              "move it aside and seal the prediction again") from None
-    versions = data.get("versions") if isinstance(data, dict) else None
-    if not isinstance(versions, list) or not versions:
-        raise PredictionError(f"{path} has no sealed versions; move it aside and seal the prediction again")
-    for i, v in enumerate(versions, 1):
-        if not (isinstance(v, dict) and isinstance(v.get("answers"), dict)
-                and isinstance(v.get("sealed_at"), str) and isinstance(v.get("digest"), str)):
-            raise PredictionError(f"{path}: version {i} lacks answers, sealed_at or digest; "
-                                  "move the file aside and seal the prediction again")
-    for key, want in (("learner", learner), ("break", tag)):
-        if want is not None and data.get(key) != want:
-            raise PredictionError(f"{path} says {key} {data.get(key)!r}, expected {want!r}")
-    return data
+VERSION = {"answers": dict, "sealed_at": str, "digest": str}  # what every sealed version holds, of these types
 
 
 def history(learner: str, brk: Break, root: Path | None = None) -> list[dict]:
     """Every sealed version, oldest first (empty when the learner has sealed nothing for this break)."""
-    path = prediction_path(learner, brk, root)
-    return read_file(path, learner, brk.tag)["versions"] if path.exists() else []
+    return records.read_versions(prediction_path(learner, brk, root), VERSION, learner, brk.tag, PredictionError,
+                                 "seal the prediction again")
 
 
 def current(learner: str, brk: Break, root: Path | None = None) -> dict | None:

@@ -67,7 +67,7 @@ def score(q: Question, predicted, observed) -> int | str:
         return int(predicted == observed)
     try:
         return int(abs(float(predicted) - float(observed)) <= q.tolerance + 1e-9)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a number, or one beyond any float
         return 0
 
 
