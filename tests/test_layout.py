@@ -10,10 +10,11 @@ from minimodel.harness.control_cache import TRAINING_CODE
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minimodel"
 CORE = {"model", "seams", "probes", "tokenizer", "tasks", "data", "train", "evaluate", "metrics", "detectors", "plots",
-        "recipes"}
+        "recipes", "competence"}
 FRONT_DOORS = {"minimodel.lab", "minimodel.drill", "minimodel.cli", "minimodel.checkup.cli", "minimodel.classroom.cli",
                "minimodel.classroom.drill_cli"}  # they may import anything
 MAY_IMPORT = {  # layer -> the layers its modules may import from (the core is the learner's GPT and its measurements)
+    "package": {"settings"},  # minimodel/__init__.py: it applies MINIMODEL_ISA before anything imports torch
     "core": {"core"},
     "settings": set(),
     "catalogue": {"core", "catalogue"},
@@ -34,7 +35,7 @@ MODULES = {_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def _layer(module: str) -> str:
     parts = module.split(".")
-    return "core" if len(parts) == 1 or parts[1] in CORE else parts[1]
+    return "package" if len(parts) == 1 else "core" if parts[1] in CORE else parts[1]
 
 
 def _imports(module: str) -> list[tuple[str, str]]:

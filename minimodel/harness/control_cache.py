@@ -31,7 +31,7 @@ FORMAT = 2
 # the modules whose code decides a control's numbers (how it is built, trained and measured); the
 # recipe's values are in the key themselves
 TRAINING_CODE = ("minimodel.model", "minimodel.seams", "minimodel.probes", "minimodel.tokenizer", "minimodel.tasks",
-                 "minimodel.data", "minimodel.train", "minimodel.evaluate", "minimodel.metrics",
+                 "minimodel.data", "minimodel.train", "minimodel.evaluate", "minimodel.metrics", "minimodel.competence",
                  "minimodel.harness.runner")
 
 
