@@ -29,14 +29,23 @@ class Task:
         return max(len(self.tokenizer.encode(ex.answer)) for ex in self.train + self.val)
 
 
+# The layouts a small model learns last, shown more often in training (held-out sums stay as they are).
+RARE = {
+    # zero-padded operands: sums under 20 (2 % of the pairs) start `1` like the 3-digit sums and are read as them
+    "small sums": lambda a, b: a + b < 20,
+    # operands without leading zeros: a 1-digit operand (19 % of the pairs) is a prompt layout of its own
+    "1-digit operands": lambda a, b: a < 10 or b < 10,
+}
+
+
 def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: bool = True,
-             max_pauses: int = 0, short_copies: int = 1) -> Task:
-    """`07+45=52\\n`: every pair of 2-digit operands once (10,000), shuffled by `seed`, split 9:1.
+             max_pauses: int = 0, rare: str = "", copies: int = 1) -> Task:
+    """`07+45=52\n`: every pair of 2-digit operands once (10,000), shuffled by `seed`, split 9:1.
 
     Only the operands are random, so one example carries ln(#pairs) nats; the answer, the
     separator and the stop are all determined by them. With `max_pauses`, 1..max_pauses PAUSE
-    tokens follow each prompt (they are inputs, never something to predict). With `short_copies`,
-    each training example with a 1-digit operand appears that many times (held-out sums are untouched).
+    tokens follow each prompt (they are inputs, never something to predict). With `rare` (a key of
+    RARE), each training example of that layout appears `copies` times (held-out sums are untouched).
     """
     rng = random.Random(seed)
     pairs = [(a, b) for a in range(100) for b in range(100)]
@@ -51,16 +60,15 @@ def addition(seed: int = 0, n: int = 10_000, train_frac: float = 0.9, zero_pad: 
         examples.append(Example(prompt, str(a + b)))
     n_train = round(len(examples) * train_frac)
     train, val = examples[:n_train], examples[n_train:]
-    if short_copies > 1:  # unpadded, only 19 % of the pairs have a 1-digit operand: shown more often
-        short = [ex for ex in train if any(len(x) == 1 for x in ex.prompt.split("+"))]
-        train = train + short * (short_copies - 1)
+    if copies > 1:
+        train = train + [ex for ex, ab in zip(train, pairs) if RARE[rare](*ab)] * (copies - 1)
         random.Random(seed).shuffle(train)
     name = ("addition" if zero_pad else "unpadded-addition") if not max_pauses else "padded-addition"
     desc = (f"2-digit addition{' (zero-padded operands)' if zero_pad else ''}"
             f"{f', 1-{max_pauses} PAUSE tokens after each prompt' if max_pauses else ''}: "
             f"{len(examples)} examples, {n_train} train / {len(examples) - n_train} val"
-            f"{f', each train example with a 1-digit operand {short_copies} times' if short_copies > 1 else ''}")
-    return Task(name=name if short_copies == 1 else f"{name}-balanced", tokenizer=CharTokenizer("0123456789+"),
+            f"{f', each train example with {rare} {copies} times' if copies > 1 else ''}")
+    return Task(name=name if copies == 1 else f"{name}-balanced", tokenizer=CharTokenizer("0123456789+"),
                 train=train, val=val, entropy_per_example=math.log(len(pairs)), description=desc)
 
 
@@ -90,7 +98,11 @@ TASKS = {"addition": addition,
          "unpadded-addition": lambda seed=0, **kw: addition(seed, zero_pad=False, **kw),
          # the same, each training example with a 1-digit operand 4 times: on the natural mix (19 % of
          # the pairs) a small model learns those last, stalling near 50 % on them when the rest is at 100 %
-         "unpadded-addition-balanced": lambda seed=0, **kw: addition(seed, zero_pad=False, short_copies=4, **kw)}
+         "unpadded-addition-balanced": lambda seed=0, **kw: addition(seed, zero_pad=False, rare="1-digit operands",
+                                                                     copies=4, **kw),
+         # zero-padded, each training sum under 20 4 times: on the natural mix a small model answers them `19`
+         # or `9` long after every other sum is right
+         "addition-balanced": lambda seed=0, **kw: addition(seed, rare="small sums", copies=4, **kw)}
 
 
 def make_task(name: str, seed: int = 0, **kwargs) -> Task:
