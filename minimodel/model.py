@@ -81,12 +81,12 @@ class KVCache:
         self.length = 0  # tokens seen so far
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Write this step's (B, nh, T, hs) keys and values; return every key and value up to them."""
-        T = k.shape[2]
+        """Write this step's (B, nh, T, hs) keys and values; return the cache's first T_past + T of each."""
+        T, seen = k.shape[2], self.length + k.shape[2]
         slot = seams.cache_slot(self.length)  # where this step's first token goes
         self.k[layer, :, :, slot:slot + T] = k
         self.v[layer, :, :, slot:slot + T] = v
-        return self.k[layer, :, :, :slot + T], self.v[layer, :, :, :slot + T]  # 2 x (B, nh, T_past + T, hs)
+        return self.k[layer, :, :, :seen], self.v[layer, :, :, :seen]  # 2 x (B, nh, T_past + T, hs)
 
 
 class CausalSelfAttention(nn.Module):
