@@ -29,6 +29,7 @@ class Detector:
     describe: str  # what the value is, e.g. "val loss / entropy floor"
     needs_control: bool = False
     healthy: float = 0.0  # the value on a healthy run (0 for a share or a gap, 1 for a ratio to the control)
+    detail: Callable[[Metrics], str] | None = None  # more of the story when it fires (which step, which batch)
 
     def __call__(self, m: Metrics, control: Metrics | None = None, threshold: float | None = None) -> Finding:
         th = self.threshold if threshold is None else threshold
@@ -38,11 +39,13 @@ class Detector:
         if value is None:
             return Finding(self.name, False, None, th, f"{self.describe}: not measured in this run")
         if not math.isfinite(value):  # NaN compares False both ways: it must never read as quiet
-            return Finding(self.name, True, value, th, f"{self.describe} = {value}, not a finite number: FIRED")
+            more = f"; {self.detail(m)}" if self.detail and self.detail(m) else ""
+            return Finding(self.name, True, value, th, f"{self.describe} = {value}, not a finite number: FIRED{more}")
         fired = value > th if self.fires_above else value < th
         op = (">" if fired else "<=") if self.fires_above else ("<" if fired else ">=")
+        more = f"; {self.detail(m)}" if fired and self.detail and self.detail(m) else ""
         return Finding(self.name, fired, round(value, 6), th,
-                       f"{self.describe} = {value:.4g} {op} {th:g}: {'FIRED' if fired else 'quiet'}")
+                       f"{self.describe} = {value:.4g} {op} {th:g}: {'FIRED' if fired else 'quiet'}{more}")
 
 
 MARGIN = 0.5  # a value "clearly" fires (or stays quiet) when it is past its threshold by half the
@@ -109,6 +112,15 @@ def _non_finite(m, _c):
     return count_non_finite(m) + m.get("train_non_finite", 0)
 
 
+def _first_non_finite(m) -> str:
+    step = m.get("first_non_finite_step")
+    return "" if step is None else f"the training loss first stopped being a number at step {step} (that step's batch)"
+
+
+def _serving(key):
+    return lambda m, _c: m["serving"][key] if "serving" in m else None
+
+
 DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("loss_below_floor", 0.5, _floor_ratio, fires_above=False,
              healthy=1.0, describe="held-out loss / the data's entropy floor (a causal model cannot go below 1)"),
@@ -171,8 +183,27 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              describe="reported accuracy minus a real greedy-generation (AR) exact match"),
     Detector("answer_start_ambiguous", 0.02, lambda m, _c: m.get("ambiguous_prompt_share"), fires_above=True,
              describe="share of prompts the data itself continues in more than one way (no marked answer start)"),
-    Detector("non_finite", 0, _non_finite, fires_above=True,
+    Detector("non_finite", 0, _non_finite, fires_above=True, detail=_first_non_finite,
              describe="NaN or infinite values among the metrics and the training losses"),
+    Detector("serving_prompt_differs", 0.05, _serving("prompt_differs"), fires_above=True,
+             describe="share of prompts whose serving ids differ from what training put before the answer"),
+    Detector("batched_generation_differs", 0.05, _serving("batched_differs"), fires_above=True,
+             describe="share of prompts answered differently in a left-padded batch than alone"),
+    Detector("cached_generation_differs", 0.05, _serving("cached_differs"), fires_above=True,
+             describe="share of prompts answered differently with the KV cache than without it"),
+    Detector("serving_lags_control", 0.1, lambda m, c: c["serving"]["exact_match"] - m["serving"]["exact_match"]
+             if "serving" in m and "serving" in c else None, fires_above=True, needs_control=True,
+             describe="the healthy control's exact match served (serving prompts, left-padded batch, KV cache) "
+                      "minus this run's"),
+    Detector("evaluations_disagree", 1e-6, lambda m, _c: m.get("eval_repeat_change"), fires_above=True,
+             describe="largest change of a held-out logit between two identical evaluations (relative)"),
+    Detector("accumulation_differs", 1e-3, lambda m, _c: m.get("accumulation_gap"), fires_above=True,
+             describe="|gradient accumulated over micro-batches - the full batch's| / |the full batch's|, at init"),
+    Detector("labels_two_ahead", 0.05, lambda m, _c: m.get("labels_two_ahead_share"), fires_above=True,
+             describe="share of supervised targets that are the token two ahead instead of the next one"),
+    Detector("packed_logits_differ", 1e-3, lambda m, _c: m.get("packing_change"), fires_above=True,
+             describe="largest change of an example's logits packed in one row with others against alone "
+                      "(relative)"),
     Detector("generation_disagrees", 0.2, lambda m, _c: 1 - m["first_token_agreement"]
              if "first_token_agreement" in m else None, fires_above=True,
              describe="share of prompts whose first generated token is not the forward pass's argmax"),

@@ -18,7 +18,7 @@ def tf_losses(model, batches: list[Batch], tok) -> dict:
     sums: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for b in batches:
-        logits, _ = model(b.x)  # (B, T, V)
+        logits = b.forward(model)  # (B, T, V)
         losses = seams.token_losses(logits, b.y)  # (B, T) against the training targets, 0 where ignored
         averaged = seams.loss_mask(b.y)  # (B, T) the positions the training loss is averaged over
         true_losses = seams.token_losses(logits, b.next_tokens)  # (B, T) against every true next token

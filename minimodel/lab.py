@@ -50,8 +50,9 @@ def setup(tag: str) -> None:
     task = recipe.make_task(0)
     tok = task.tokenizer
     cfg = preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size)
-    batching = ("one padded example per row" if recipe.batching == "rows"
-                else f"examples packed into one stream, cut into blocks of {recipe.block_size} tokens")
+    batching = {"rows": "one padded example per row", "left-padded rows": "one example per row, padded on the left",
+                "packed": f"examples packed into one stream, cut into blocks of {recipe.block_size} tokens"}
+    batching = batching[recipe.batching]
     loss_on = "answer tokens only" if recipe.loss_on == "answer" else "every token of the stream"
     vocab = " ".join(f"`{t!r}`" if t.strip() != t or not t else f"`{t}`" for t in tok.itos)
     samples = "<br>".join(f"`{tok.decode(encode_example(task, ex)[0])!r}`" for ex in task.train[:3])

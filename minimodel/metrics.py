@@ -18,7 +18,8 @@ from minimodel.evaluate import (ambiguous_prompt_share, ar_eval, first_token_agr
 from minimodel.probes import future_attention_mass, record_attention
 from minimodel.recipes import Recipe
 from minimodel.seams import IGNORE_INDEX
-from minimodel.tasks import Task
+from minimodel.serve import serving_eval
+from minimodel.tasks import Example, Task
 
 
 class TFLosses(TypedDict):
@@ -61,6 +62,15 @@ class RecallProbe(TypedDict):
     correct_share: float  # share of the expected text produced before the first mistake
 
 
+class Serving(TypedDict):
+    exact_match: float  # greedy exact match served as inference stacks do: serving prompts, one left-padded batch,
+    # the KV cache (minimodel.serve)
+    prompt_differs: float  # share of prompts whose serving ids differ from what training put before the answer
+    batched_differs: float  # share whose continuation in the left-padded batch differs from the prompt's alone
+    cached_differs: float  # share whose continuation with the KV cache differs from the one without
+    cached_first_differs: float  # the same for the first generated token only (it comes from the prefill)
+
+
 class Metrics(TypedDict):
     tf: TFLosses  # teacher-forced losses on held-out batches
     tf_exact_match: float  # share of held-out examples whose every answer token is the teacher-forced argmax
@@ -75,6 +85,13 @@ class Metrics(TypedDict):
     far_future_attention: float  # the same on keys two or more positions ahead (beyond the next token)
     attention_row_error: float  # mean |sum of a query's attention weights - 1|
     recall: list[RecallProbe]  # regeneration from the task's recall prompts (empty on addition)
+    serving: Serving  # the held-out prompts served the way inference stacks serve them
+    eval_repeat_change: float  # largest change of held-out logits between two identical evaluations, relative to
+    # the largest logit: 0 when evaluation is deterministic
+    packing_change: float  # largest change of a held-out example's logits when packed in one row with others
+    # (document mask and positions from the seams) against on its own row, relative: 0 up to float rounding
+    labels_two_ahead_share: float  # share of supervised training targets that are the token two ahead (where it
+    # differs from the next one): the model would learn to skip a token
     ignored_answer_share: float  # share of true answer targets carrying the ignore index (training batches)
     special_target_share: float  # share of supervised training targets that are PAD, PAUSE or BOS
     leak: float  # the leak test at initialisation: gradient share from earlier logits to later inputs
@@ -85,6 +102,9 @@ class Metrics(TypedDict):
     steps: int  # training steps run
     steps_to_low_loss: int | None  # first step whose training loss was under LOW_LOSS (None: never)
     train_non_finite: int  # training steps whose loss was NaN or infinite
+    first_non_finite_step: int | None  # the first of them (counting from 1): the batch that did it
+    accumulation_gap: float | None  # |accumulated - full-batch gradient| / |full-batch gradient| at initialisation,
+    # on a recipe that accumulates over micro-batches (None on one that does not): 0 up to float rounding
     steps_to_bar: int | None  # a healthy run: the first step (measured 15 times along the run) at which its task
     # score reached the competence bar (minimodel.competence); None if it never did, or a seam was replaced
 
@@ -98,7 +118,7 @@ def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_b
     prompts = task.val[: recipe.eval_prompts]
     ignored, special = target_shares(train_batches, task.tokenizer.special_ids)
     with record_attention(model) as weights:
-        model(val_batches[0].x[:8])
+        val_batches[0].rows(8).forward(model)
     tf, ar = tf_losses(model, val_batches, tok), ar_eval(model, task, prompts, prefix, recipe.n_samples)
     tf_exact, tf_exact_by_length = tf_exact_match(model, task, prompts, prefix)
     return {
@@ -115,9 +135,51 @@ def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_b
         "far_future_attention": future_attention_mass(weights, ahead=2),
         "attention_row_error": attention_row_error(weights),
         "recall": recall(model, task, prefix),
+        "serving": serving_eval(model, task, prompts, prefix, seams.generation_budget(task.longest_answer)),
+        "eval_repeat_change": repeat_change(model, val_batches[0]),
+        "packing_change": packing_change(model, task, prompts[:8], prefix),
+        "labels_two_ahead_share": two_ahead_share(train_batches),
         "ignored_answer_share": ignored,
         "special_target_share": special,
     }
+
+
+@torch.no_grad()
+def repeat_change(model, batch: Batch) -> float:
+    """Evaluate the same batch twice: the largest change of a logit, relative to the largest (0: deterministic)."""
+    first, second = batch.forward(model), batch.forward(model)  # 2 x (B, T, V)
+    return float((first - second).abs().max() / first.abs().max().clamp_min(1e-12))
+
+
+@torch.no_grad()
+def packing_change(model, task: Task, examples: list[Example], prefix: list[int]) -> float:
+    """Pack the examples' tokens in one row (document mask and positions from the seams), run each alone too:
+    the largest change of a logit at the same token, relative to the largest (0: packing changes nothing)."""
+    seqs, docs, length = [], [], 0
+    for i, ex in enumerate(examples):
+        ids = prefix + encode_example(task, ex)[0][:-1]  # the stop is never an input
+        if length + len(ids) > model.cfg.block_size:
+            break
+        seqs.append(ids)
+        docs += [i] * len(ids)
+        length += len(ids)
+    doc = torch.tensor([docs])  # (1, T)
+    packed, _ = model(torch.tensor([sum(seqs, [])]), attention_mask=seams.document_mask(doc),
+                      position_ids=seams.document_positions(doc))  # (1, T, V)
+    alone = torch.cat([model(torch.tensor([ids]))[0][0] for ids in seqs])  # (T, V)
+    return float((packed[0] - alone).abs().max() / alone.abs().max().clamp_min(1e-12))
+
+
+def two_ahead_share(batches: list[Batch]) -> float:
+    """Share of supervised targets equal to the token two ahead of their input where it differs from the next."""
+    hits = counted = 0
+    for b in batches:
+        nxt, after = b.next_tokens[:, :-1], b.next_tokens[:, 1:]  # (B, T-1) the tokens at t + 1 and t + 2
+        y = b.y[:, :-1]
+        counted_here = (y != IGNORE_INDEX) & (nxt != after)
+        hits += int((counted_here & (y == after)).sum())
+        counted += int(counted_here.sum())
+    return hits / max(counted, 1)
 
 
 def task_score(model, task: Task, recipe: Recipe) -> float:
@@ -134,7 +196,8 @@ def training_facts(task: Task, recipe: Recipe, losses: list[float], leak: float,
             "entropy_floor": entropy_floor(task, recipe),
             "train_loss": sum(losses[-10:]) / len(losses[-10:]),
             "steps": len(losses), "steps_to_low_loss": steps_to_low_loss(losses),
-            "train_non_finite": count_non_finite(losses)}
+            "train_non_finite": count_non_finite(losses),
+            "first_non_finite_step": next((i + 1 for i, x in enumerate(losses) if not math.isfinite(x)), None)}
 
 
 def target_shares(batches: list[Batch], special_ids: list[int]) -> tuple[float, float]:

@@ -25,6 +25,9 @@ class Recipe:
     min_lr_frac: float = 0.1  # cosine decay ends at lr * min_lr_frac
     weight_decay: float = 0.1
     grad_clip: float = 1.0
+    dropout: float = 0.0  # the model's dropout while training (evaluation runs in eval mode: none)
+    micro_batches: int = 1  # gradient accumulation: each batch's gradient summed over this many micro-batches
+    labels: str = "targets"  # "targets": the data shifts them; "aligned": the collator's labels, the loss shifts
     eval_prompts: int = 400  # held-out prompts for TF and AR exact match
     eval_batches: int = 8  # held-out blocks or rows for the TF losses
     n_samples: int = 8  # AR samples shown and saved
@@ -54,6 +57,17 @@ RECIPES = {
     # while 2-digit pairs are at 100 %, so the training set shows those 4 times, and at 3e-3 the
     # learning transitions come earlier and more evenly over seeds than at 6e-3
     "unpadded-rows": Recipe(task="unpadded-addition-balanced", lr=3e-3),
+    # one example per row padded on the left, as serving stacks pad prompts: an attention mask hides the
+    # padding, position ids count real tokens only
+    "left-padded-rows": Recipe(batching="left-padded rows", loss_on="all", warmup=200),
+    # one example per row with dropout while training (evaluation runs in eval mode)
+    "rows-dropout": Recipe(loss_on="all", warmup=200, dropout=0.1),
+    # the batch's gradient accumulated over 4 micro-batches of 16 rows (the same gradient as one batch of 64)
+    "rows-accumulated": Recipe(loss_on="all", warmup=200, micro_batches=4),
+    # the targets as Hugging Face collators give them: labels aligned with the inputs, shifted by the loss
+    "rows-aligned": Recipe(loss_on="all", warmup=200, labels="aligned"),
+    # padding-free packing: whole examples side by side in rows of 32, each seeing only itself
+    "packed-documents": Recipe(batching="packed documents", loss_on="all", block_size=32, batch_size=24, warmup=200),
     # the sanity check: a 1-layer model memorises one sentence (BOS + 24 characters, one row)
     "memorise": Recipe(task="memorise", loss_on="all", model="memorise", block_size=24, batch_size=8,
                        steps=150, lr=3e-3, warmup=10, eval_batches=1, n_samples=1),

@@ -130,7 +130,60 @@ def masked_softmax(att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 @seam
 def add_positions(tok_emb: torch.Tensor, pos_emb: torch.Tensor) -> torch.Tensor:
     """The residual stream starts as token embedding plus position embedding."""
-    return tok_emb + pos_emb  # (B, T, C) + (T, C)
+    return tok_emb + pos_emb  # (B, T, C) + (T, C) or (B, T, C)
+
+
+@seam
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Zero a share `p` of the activations while training (scaling the rest up); at evaluation, nothing."""
+    return F.dropout(x, p, training)
+
+
+# --------------------------------------------------------------------------------------------
+# Padded and cached inputs: the padding mask, position ids, the KV cache's write position
+
+
+@seam
+def padding_mask(causal: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """(T, T_k) causal mask and (B, 1 or T, T_k) keys each query may see (real tokens; its own document) ->
+    (B, 1, T, T_k): a query may look at a key that is in its past and allowed. A padding query left of every
+    real token has no such key, and a softmax over nothing but -inf is NaN: every query may also look at its
+    own position (nobody reads a padding query's output, and no real query looks at a padding key)."""
+    T, T_k = causal.shape
+    own = torch.arange(T_k, device=causal.device)[None, :] == torch.arange(T_k - T, T_k, device=causal.device)[:, None]
+    allowed = causal & keys  # (B, T, T_k)
+    return (allowed | own)[:, None]  # (B, 1, T, T_k)
+
+
+@seam
+def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
+    """(B, T) attention mask (1: a real token) -> (B, T) each token's position, counted over real tokens only:
+    a left-padded row's first real token is at position 0, where training put it (padding gets 0)."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+@seam
+def document_mask(document_ids: torch.Tensor) -> torch.Tensor:
+    """(B, T) which example each token of a packed row belongs to -> (B, T, T) bool: a token may look at the
+    tokens of its own example only, as if each example had a row of its own."""
+    return document_ids[:, :, None] == document_ids[:, None, :]
+
+
+@seam
+def document_positions(document_ids: torch.Tensor) -> torch.Tensor:
+    """(B, T) document ids of a packed row -> (B, T) positions that start again at 0 with each example."""
+    T = document_ids.shape[1]
+    idx = torch.arange(T, device=document_ids.device).expand_as(document_ids)  # (B, T)
+    starts = torch.cat([torch.ones_like(document_ids[:, :1], dtype=torch.bool),
+                        document_ids[:, 1:] != document_ids[:, :-1]], dim=1)  # (B, T) a new example begins
+    first = torch.where(starts, idx, 0).cummax(dim=1).values  # (B, T) where each token's example began
+    return idx - first
+
+
+@seam(evaluation_only=True)
+def cache_slot(past_length: int) -> int:
+    """Where a step's keys and values go in the KV cache: right after the `past_length` tokens already there."""
+    return past_length
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,10 +196,25 @@ def format_example(prompt: list[int], answer: list[int], sep_id: int, eos_id: in
     return prompt + [sep_id] + answer + [eos_id]
 
 
+@seam(evaluation_only=True)
+def serving_prompt(prompt: list[int], start_id: int, sep_id: int) -> list[int]:
+    """What a served model is given for a prompt: what training put before each answer, no more, no less: the
+    token an example starts after (BOS for one example per row), the prompt, the separator."""
+    return [start_id] + prompt + [sep_id]
+
+
 @seam
 def next_token_targets(chunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, T+1) tokens -> inputs x (B, T) and targets y (B, T): y[t] is the token after x[t]."""
     return chunk[:, :-1], chunk[:, 1:]
+
+
+@seam
+def collator_labels(inputs: torch.Tensor, supervised: torch.Tensor) -> torch.Tensor:
+    """(B, T) input ids and (B, T) bool (token t is something to learn) -> (B, T) labels in the collator's
+    convention (Hugging Face's): aligned with the inputs, each label the token itself, where it is supervised.
+    The model's loss shifts them, so that position t learns the token at t + 1."""
+    return inputs.masked_fill(~supervised, IGNORE_INDEX)
 
 
 @seam
@@ -207,6 +275,13 @@ def token_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def loss_mask(targets: torch.Tensor) -> torch.Tensor:
     """(B, T) bool: the positions the loss is averaged over: every supervised target, no ignored one."""
     return targets != IGNORE_INDEX
+
+
+@seam
+def accumulation_divisor(micro_count: int, batch_count: int, micro_batches: int) -> int:
+    """What one micro-batch's summed token losses are divided by: the supervised count of the whole batch, so
+    that the micro-batches' gradients add up to the full batch's mean, whatever each one holds."""
+    return batch_count
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,9 +20,13 @@ PANELS = {
     "attention": ("future_attention", "far_future_attention", "rows_not_normalised"),
     "TF against AR": ("tf_ar_gap", "generation_disagrees", "headline_inflated", "ar_malformed",
                       "long_answers_unfinished", "ar_never_stops", "right_but_no_stop"),
+    "serving": ("serving_prompt_differs", "batched_generation_differs", "cached_generation_differs",
+                "serving_lags_control", "evaluations_disagree"),
 }
 # a break's family, from the detectors it declares (the first rule that matches); partial credit in grading
-FAMILIES = (("future leak", {"leak_test", "future_attention", "far_future_attention", "rows_not_normalised"}),
+FAMILIES = (("serving", {"serving_prompt_differs", "batched_generation_differs", "cached_generation_differs",
+                         "evaluations_disagree"}),
+            ("future leak", {"leak_test", "future_attention", "far_future_attention", "rows_not_normalised"}),
             ("targets and masks", {"ignored_answer_tokens", "loss_hides_tokens", "special_targets",
                                    "loss_reads_lower", "off_answer_targets", "loss_reads_higher",
                                    "true_next_loss_high", "answer_start_ambiguous"}))

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 import torch
 
 from minimodel import competence, seams
-from minimodel.data import BATCHERS
+from minimodel.data import BATCHERS, CollatorLabels
 from minimodel.evaluate import tf_losses
 from minimodel.metrics import Metrics, measure, task_score, training_facts
 from minimodel.model import GPT, preset
 from minimodel.probes import leak_gradient
 from minimodel.recipes import Recipe
 from minimodel.tasks import Task
-from minimodel.train import train
+from minimodel.train import accumulation_gap, train
 
 
 @dataclass
@@ -41,6 +41,8 @@ def run_data(recipe: Recipe, seed: int):
     Batcher = BATCHERS[recipe.batching]
     train_data = Batcher(task, task.train, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
     val_data = Batcher(task, task.val, recipe.block_size, recipe.batch_size, recipe.loss_on, seed=seed)
+    if recipe.labels == "aligned":  # the collator's convention: labels aligned with the inputs
+        train_data, val_data = CollatorLabels(train_data), CollatorLabels(val_data)
     return task, train_data, val_data.fixed_batches(recipe.eval_batches), train_data.fixed_batches(recipe.eval_batches)
 
 
@@ -55,10 +57,13 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
         task, train_data, val_batches, train_probe = run_data(recipe, seed)
         tok = task.tokenizer
         torch.manual_seed(seed)
-        model = GPT(preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size))
+        model = GPT(preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size,
+                           dropout=recipe.dropout))
         model.eval()
         leak = leak_gradient(model, val_batches[0].x[:2])
         loss_init = tf_losses(model, val_batches, tok)["loss"]
+        k = recipe.micro_batches
+        accumulation = accumulation_gap(model, train_probe[0], k) if k > 1 else None
         reached: list[int] = []
         every = competence.every(recipe.steps)
 
@@ -72,7 +77,8 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
 
         losses = train(model, train_data.sample, recipe, progress=progress, label=label, after_step=watch)
         metrics = measure(model, task, recipe, val_batches, train_probe)
-    metrics.update(training_facts(task, recipe, losses, leak, loss_init), steps_to_bar=next(iter(reached), None))
+    metrics.update(training_facts(task, recipe, losses, leak, loss_init), steps_to_bar=next(iter(reached), None),
+                   accumulation_gap=accumulation)
     return RunResult(recipe, seed, replacements, metrics, losses, model, task,
                      time.perf_counter() - t0, owner)
 
