@@ -17,7 +17,7 @@ BREAK = Break(
     title="Generation never stops, even when the answer is right",
     phase="target masks",
     replaces={"pad_token_id": pad_token_id},
-    recipe="rows-answer",
+    recipe="rows-all",
     questions=(
         Question("stops", "How often will greedy generation end its answer with the stop token?",
                  options=("almost always (over 90 %)", "sometimes", "almost never"), observe=_stops,

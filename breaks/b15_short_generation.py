@@ -25,7 +25,7 @@ BREAK = Break(
     title="Long answers never come out complete, short ones do",
     phase="evaluation",
     replaces={"generation_budget": generation_budget},
-    recipe="rows-answer",
+    recipe="rows-all",
     questions=(
         Question("where", "Where will greedy generation fail to end its answer with the stop token?",
                  options=("on the longest answers only", "on every answer length", "nowhere: it always stops"),

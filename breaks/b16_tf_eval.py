@@ -17,7 +17,7 @@ BREAK = Break(
     title="The reported accuracy is far above what the model can do",
     phase="evaluation",
     replaces={"headline_accuracy": headline_accuracy},
-    recipe="rows-answer",
+    recipe="rows-all",
     questions=(
         Question("reported_vs_real", "Compared with the share of sums the model gets right when it "
                  "generates the answer itself (greedy AR), the reported accuracy will be:",

@@ -19,7 +19,7 @@ BREAK = Break(
     title="Training and teacher-forced metrics match a healthy run, yet generation is garbage",
     phase="generation",
     replaces={"pick_next_token": pick_next_token},
-    recipe="rows-answer",
+    recipe="rows-all",
     questions=(
         Question("ar_vs_tf", "Greedy generation (AR) exact match against teacher-forced exact match "
                  "of the same model:", options=("AR clearly lower", "about the same", "AR clearly higher"),

@@ -118,7 +118,7 @@ def _first_non_finite(m) -> str:
 
 
 def _serving(key):
-    return lambda m, _c: m["serving"][key] if "serving" in m else None
+    return lambda m, _c: m["serving"].get(key) if "serving" in m else None
 
 
 DETECTORS: dict[str, Detector] = {d.name: d for d in [
@@ -191,8 +191,12 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              describe="share of prompts answered differently in a left-padded batch than alone"),
     Detector("cached_generation_differs", 0.05, _serving("cached_differs"), fires_above=True,
              describe="share of prompts answered differently with the KV cache than without it"),
+    Detector("serving_fails", 0.5, lambda m, _c: float("error" in m["serving"]) if "serving" in m else None,
+             fires_above=True, detail=lambda m: m["serving"].get("error", ""),
+             describe="serving the held-out prompts raised an error (1) or ran (0)"),
     Detector("serving_lags_control", 0.1, lambda m, c: c["serving"]["exact_match"] - m["serving"]["exact_match"]
-             if "serving" in m and "serving" in c else None, fires_above=True, needs_control=True,
+             if "exact_match" in m.get("serving", {}) and "exact_match" in c.get("serving", {}) else None,
+             fires_above=True, needs_control=True,
              describe="the healthy control's exact match served (serving prompts, left-padded batch, KV cache) "
                       "minus this run's"),
     Detector("evaluations_disagree", 1e-6, lambda m, _c: m.get("eval_repeat_change"), fires_above=True,

@@ -69,6 +69,7 @@ class Serving(TypedDict):
     batched_differs: float  # share whose continuation in the left-padded batch differs from the prompt's alone
     cached_differs: float  # share whose continuation with the KV cache differs from the one without
     cached_first_differs: float  # the same for the first generated token only (it comes from the prefill)
+    error: NotRequired[str]  # what serving raised, when a replaced seam broke it (then no other field is set)
 
 
 class Metrics(TypedDict):

@@ -57,13 +57,19 @@ def serve(model, prompts: list[list[int]], max_new_tokens: int, eos_id: int, pad
 
 
 def serving_eval(model, task: Task, examples: list[Example], prefix: list[int], budget: int) -> dict:
-    """Serve every held-out prompt and compare: with the training format, alone, uncached. See `metrics.Serving`."""
+    """Serve every held-out prompt and compare: with the training format, alone, uncached. See `metrics.Serving`.
+
+    A seam that breaks serving itself (a next-token pick that reads a position a cached step does not have)
+    is reported as the error it raised, never as a crashed run."""
     tok = task.tokenizer
     prompts = serving_prompts(task, examples, prefix[-1])
     trained = [prompt_and_answer(task, ex, prefix) for ex in examples]  # what training put before each answer
-    cached = serve(model, prompts, budget, tok.eos_id, tok.pad_id)
-    uncached = serve(model, prompts, budget, tok.eos_id, tok.pad_id, use_cache=False)
-    alone = generate(model, prompts, budget, tok.eos_id)  # no padding (grouped by length), no cache
+    try:
+        cached = serve(model, prompts, budget, tok.eos_id, tok.pad_id)
+        uncached = serve(model, prompts, budget, tok.eos_id, tok.pad_id, use_cache=False)
+        alone = generate(model, prompts, budget, tok.eos_id)  # no padding (grouped by length), no cache
+    except Exception as e:  # a replaced seam's code: the finding says what failed
+        return {"error": f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"}
 
     def share(flags) -> float:
         return sum(flags) / len(examples)

@@ -10,7 +10,7 @@ from minimodel.harness.control_cache import TRAINING_CODE
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minimodel"
 CORE = {"model", "seams", "probes", "tokenizer", "tasks", "data", "train", "evaluate", "metrics", "detectors", "plots",
-        "recipes", "competence"}
+        "recipes", "competence", "serve"}
 FRONT_DOORS = {"minimodel.lab", "minimodel.drill", "minimodel.cli", "minimodel.checkup.cli", "minimodel.classroom.cli",
                "minimodel.classroom.drill_cli"}  # they may import anything
 MAY_IMPORT = {  # layer -> the layers its modules may import from (the core is the learner's GPT and its measurements)

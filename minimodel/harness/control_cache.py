@@ -32,6 +32,7 @@ FORMAT = 2
 # recipe's values are in the key themselves
 TRAINING_CODE = ("minimodel.model", "minimodel.seams", "minimodel.probes", "minimodel.tokenizer", "minimodel.tasks",
                  "minimodel.data", "minimodel.train", "minimodel.evaluate", "minimodel.metrics", "minimodel.competence",
+                 "minimodel.serve",
                  "minimodel.harness.runner")
 
 

@@ -21,7 +21,7 @@ PANELS = {
     "TF against AR": ("tf_ar_gap", "generation_disagrees", "headline_inflated", "ar_malformed",
                       "long_answers_unfinished", "ar_never_stops", "right_but_no_stop"),
     "serving": ("serving_prompt_differs", "batched_generation_differs", "cached_generation_differs",
-                "serving_lags_control", "evaluations_disagree"),
+                "serving_lags_control", "serving_fails", "evaluations_disagree"),
 }
 # a break's family, from the detectors it declares (the first rule that matches); partial credit in grading
 FAMILIES = (("serving", {"serving_prompt_differs", "batched_generation_differs", "cached_generation_differs",
