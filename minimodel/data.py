@@ -87,11 +87,15 @@ class PackedBatches:
         offsets = torch.arange(T + 1)
         chunk = self.stream[starts[:, None] + offsets]  # (B, T+1)
         x, y = seams.next_token_targets(chunk)  # (B, T), (B, T)
+        is_answer = self.truth[starts[:, None] + offsets[1:]]  # (B, T) from how the stream was built
         if self.loss_on == "answer":
-            supervised = seams.answer_mask(self.stream, starts, T, tok.sep_id, tok.eos_id)  # (B, T)
+            # the healthy mask is exactly that truth (a test proves it); computing it from the tokens takes a
+            # pass over the whole stream per batch, so the seam is called only when it is replaced
+            supervised = is_answer if seams.is_healthy("answer_mask") else seams.answer_mask(
+                self.stream, starts, T, tok.sep_id, tok.eos_id)  # (B, T)
             y = y.masked_fill(~supervised, IGNORE_INDEX)
         y = seams.mask_special_targets(y, self.special_ids)
-        return Batch(x, y, chunk[:, 1:], self.truth[starts[:, None] + offsets[1:]])
+        return Batch(x, y, chunk[:, 1:], is_answer)
 
     def fixed_batches(self, n_batches: int, seed: int = 1234) -> list[Batch]:
         """The same evaluation blocks every time (independent of the training generator)."""

@@ -65,3 +65,12 @@ def test_tasks_are_deterministic_and_split_9_to_1():
     assert make_task("addition", seed=3, train_frac=0.8).val.__len__() == 2000
     assert a.train[:5] != make_task("addition", seed=4).train[:5]
     assert all(int(ex.answer) == int(ex.prompt[:2]) + int(ex.prompt[3:5]) for ex in a.train[:100])
+
+
+def test_the_healthy_answer_mask_is_the_truth_the_packed_stream_was_built_with():
+    """The packed batcher reads the healthy mask from its ground truth instead of calling the seam: the same."""
+    task = make_task("unpadded-addition", seed=0)
+    data = PackedBatches(task, task.train[:2000], 16, 64, "answer", seed=0)
+    starts = torch.randint(len(data.stream) - 17, (512,), generator=torch.Generator().manual_seed(0))
+    seam = seams.answer_mask(data.stream, starts, 16, task.tokenizer.sep_id, task.tokenizer.eos_id)
+    assert torch.equal(seam, data.batch_at(starts).is_answer)
