@@ -16,7 +16,7 @@ from minimodel.classroom.learners import LearnerError
 from minimodel.cli import app
 from minimodel.harness import drill_pool
 from minimodel.notebooks import drill_notebook
-from minimodel.notebooks.generate import render
+from minimodel.notebooks.generate import from_cells, render
 
 runner = CliRunner()
 CATALOGUE = load_catalogue()
@@ -154,7 +154,7 @@ def test_a_drill_end_to_end_names_nothing_before_the_reveal_then_grades(classroo
     drill.diagnose("ada", ids)  # headless: a default diagnosis for the id still without one
 
     notebook = classroom / "drill.ipynb"
-    notebook.write_text(render(drill_notebook.build()))
+    notebook.write_text(render(from_cells(drill_notebook.CELLS)))
     before = files_naming_a_break(classroom / "learners", classroom / "runs", notebook)
     before += files_naming_a_break(cache)
     assert before == []

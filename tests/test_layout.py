@@ -13,15 +13,17 @@ CORE = {"model", "seams", "probes", "tokenizer", "tasks", "data", "train", "eval
         "recipes", "competence", "serve"}
 FRONT_DOORS = {"minimodel.lab", "minimodel.drill", "minimodel.cli", "minimodel.checkup.cli", "minimodel.classroom.cli",
                "minimodel.classroom.drill_cli"}  # they may import anything
+BASE = {"settings", "files"}  # every layer may read the settings and write files whole
 MAY_IMPORT = {  # layer -> the layers its modules may import from (the core is the learner's GPT and its measurements)
     "package": {"settings"},  # minimodel/__init__.py: it applies MINIMODEL_ISA before anything imports torch
-    "core": {"core"},
     "settings": set(),
-    "catalogue": {"core", "catalogue"},
-    "checkup": {"core", "checkup"},
-    "notebooks": {"core", "settings", "catalogue", "notebooks"},
-    "harness": {"core", "settings", "catalogue", "notebooks", "harness"},
-    "classroom": {"core", "settings", "catalogue", "harness", "classroom"},
+    "files": set(),
+    "core": {"core"} | BASE,
+    "catalogue": {"core", "catalogue"} | BASE,
+    "checkup": {"core", "checkup"} | BASE,
+    "notebooks": {"core", "catalogue", "notebooks"} | BASE,
+    "harness": {"core", "catalogue", "notebooks", "harness"} | BASE,
+    "classroom": {"core", "catalogue", "harness", "classroom"} | BASE,
 }
 
 

@@ -29,7 +29,7 @@ def test_regeneration_is_byte_identical(tmp_path):
     first = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert notebooks.write_all(tmp_path, CATALOGUE, echo=lambda _: None) == 0
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == first
-    assert len(first) == 3 * len(CATALOGUE)
+    assert len(first) == 2 * len(CATALOGUE) + len(notebooks.OWN_CELLS)
 
 
 @pytest.mark.parametrize("solved", [False, True], ids=["learner", "solution"])
@@ -52,13 +52,13 @@ def test_drift_missing_edited_and_stale_files(tmp_path):
     notebooks.write_all(tmp_path, CATALOGUE, echo=lambda _: None)
     slug = CATALOGUE[0].module.rsplit(".", 1)[-1]
     (tmp_path / "notebooks" / f"{slug}.ipynb").write_text("{}")
-    (tmp_path / "solutions" / slug / "fix.py").unlink()
+    (tmp_path / "solutions" / slug / "solution.ipynb").unlink()
     (tmp_path / "notebooks" / "b99_gone.ipynb").write_text("{}")
     (tmp_path / "solutions" / "b99_gone").mkdir()
     (tmp_path / "solutions" / "b99_gone" / "solution.ipynb").write_text("{}")
     problems = notebooks.outdated(tmp_path, CATALOGUE)
     assert f"notebooks/{slug}.ipynb differs from the generated version" in problems
-    assert f"solutions/{slug}/fix.py is missing" in problems
+    assert f"solutions/{slug}/solution.ipynb is missing" in problems
     assert "notebooks/b99_gone.ipynb belongs to no break" in problems
     assert "solutions/b99_gone/solution.ipynb belongs to no break" in problems
     assert len(problems) == 4
@@ -68,10 +68,11 @@ def test_drift_missing_edited_and_stale_files(tmp_path):
 
 
 @pytest.mark.parametrize("brk", CATALOGUE, ids=[b.tag for b in CATALOGUE])
-def test_fix_module_holds_the_healthy_code(brk, tmp_path):
-    fix = _load(tmp_path / "fix.py", notebooks.fix_module(brk))
-    assert set(fix.FIX) == set(brk.replaces)
-    for name, fn in fix.FIX.items():
+def test_the_solution_notebook_writes_the_healthy_code(brk, tmp_path):
+    fix = next(c.source for c in notebooks.build(brk, solved=True).cells if c.id == "fix")
+    module = _load(tmp_path / "fix.py", fix[:fix.index("report = lab.verify_fix")])
+    for name in brk.replaces:
+        fn = getattr(module, name)
         seams.check_replacement(name, fn)
         assert fn.__doc__ == seams.REGISTRY[name].healthy.__doc__
 

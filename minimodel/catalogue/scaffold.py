@@ -50,7 +50,7 @@ def next_steps(tag: str) -> list[str]:
     return ["plant the bug in the seam's copy (its line marked # BUG:) and fill in every TODO",
             f"just check --drift --only {tag}        # the declaration is complete",
             f"just check --seeds 0-9 --only {tag}    # the symptom fires with a margin, the fix clears it",
-            "just notebooks                          # its learner and solution notebooks and fix.py",
+            "just notebooks                          # its learner and solution notebooks",
             f"just answer-keys --only {tag}           # solutions/<bNN_slug>/answer_key.json",
             "add its row to the README's catalogue  # `just check --drift` names a missing or stale row",
             "just drill outcomes                     # the blind drill's outcomes, with the break in its pool"]

@@ -1,4 +1,4 @@
-"""A seam's healthy source, as the fix cells, the solutions' fix.py and `just new` write it (imports included)."""
+"""A seam's healthy source, as the fix cells, the solution notebooks and `just new` write it (imports included)."""
 from __future__ import annotations
 
 import ast

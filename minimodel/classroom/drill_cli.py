@@ -109,7 +109,7 @@ def reveal(learner: str = typer.Option(..., help="your name")) -> None:
 def outcomes(seed: int = typer.Option(0, help="the drill's seed")) -> None:
     """Run every break of the drill's pool; write solutions/drill_outcomes.json (`just check` and grading read it)."""
     from minimodel.harness import drill_pool
-    from minimodel.harness.checkpoints import write_json
+    from minimodel.files import write_json
 
     _threads()
     breaks = drill_pool.pool()

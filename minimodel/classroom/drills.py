@@ -22,7 +22,7 @@ from minimodel.catalogue import Break, load_catalogue
 from minimodel.classroom import records
 from minimodel.classroom.learners import check_learner, learner_folder
 from minimodel.classroom.predictions import CONFIDENCE
-from minimodel.harness.checkpoints import now, write_json
+from minimodel.files import now, write_json
 from minimodel.harness.drill_pool import PANELS, DrillError, choices, detectors, pool
 
 FORMAT = 1

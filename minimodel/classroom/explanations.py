@@ -7,7 +7,7 @@ from minimodel.catalogue import Break
 from minimodel.classroom import records
 from minimodel.classroom.learners import LearnerError, explanation_path, run_log_path
 from minimodel.classroom.predictions import FORMAT, PredictionError
-from minimodel.harness.checkpoints import now, write_json
+from minimodel.files import now, write_json
 
 MAX_CHARS = 10_000
 

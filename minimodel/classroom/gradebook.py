@@ -7,7 +7,7 @@ from pathlib import Path
 from minimodel.classroom.drill_grade import DRILL_COLUMNS, PARTIAL, confusion
 from minimodel.classroom.grade import BEST_EVENT, COLUMNS, Gradebook
 from minimodel.classroom.safe_text import csv_text, markdown_text
-from minimodel.harness.checkpoints import atomic_write, now
+from minimodel.files import atomic_write, now
 
 
 def gradebook_csv(book: Gradebook) -> str:

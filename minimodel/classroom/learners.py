@@ -7,7 +7,7 @@ from pathlib import Path
 from minimodel import settings
 from minimodel.catalogue import Break
 from minimodel.classroom.records import SUFFIXES, read_list, shown
-from minimodel.harness.checkpoints import now, write_json
+from minimodel.files import now, write_json
 
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from minimodel.catalogue import Break, Question
 from minimodel.classroom import records
 from minimodel.classroom.learners import LearnerError, prediction_path
-from minimodel.harness.checkpoints import now, write_json
+from minimodel.files import now, write_json
 
 FORMAT = 1
 CONFIDENCE = ("low", "medium", "high")  # how sure the learner is of each answer, sealed with it

@@ -1,12 +1,12 @@
 """Answer keys: each question's observed answer on a reference run of the break (seed 0, its recipe)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from minimodel import settings
 from minimodel.catalogue import Break
-from minimodel.harness.checkpoints import now, versions, write_json
+from minimodel.files import now, read_json, write_json
+from minimodel.harness.checkpoints import versions
 from minimodel.harness.findings import by_name, observe, run_findings
 
 
@@ -50,14 +50,10 @@ def write_answer_key(brk: Break, seed: int = 0, root: Path | None = None, steps:
 def load_answer_key(brk: Break, root: Path | None = None) -> dict | None:
     """The break's stored key, None when there is none; AnswerKeyError when it is damaged."""
     path = key_path(brk, root)
-    if not path.exists():
+    key = read_json(path, AnswerKeyError, "just answer-keys")
+    if key is None:
         return None
-    try:
-        key = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise AnswerKeyError(f"{path} is not readable JSON ({str(e).splitlines()[0][:80]}); "
-                             "rebuild it with: just answer-keys") from None
-    if not isinstance(key, dict) or key.get("break") != brk.tag or not isinstance(key.get("answers"), dict):
+    if key.get("break") != brk.tag or not isinstance(key.get("answers"), dict):
         raise AnswerKeyError(f"{path} is not the answer key of {brk.tag}; rebuild it with: just answer-keys")
     return key
 

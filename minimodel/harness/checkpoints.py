@@ -1,17 +1,14 @@
-"""Files written whole or not at all: checkpoints (loaded with weights_only=True) and JSON, with their stamps."""
+"""Checkpoints, written whole or not at all and loaded with weights_only=True, and the library versions."""
 from __future__ import annotations
 
-import json
-import os
 import platform
-import tempfile
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
 from minimodel import __version__
+from minimodel.files import atomic_write
 from minimodel.model import GPT, GPTConfig
 
 
@@ -19,31 +16,8 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, truncated or not ours."""
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def versions() -> dict:
     return {"minimodel": __version__, "torch": torch.__version__, "python": platform.python_version()}
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write to a temporary file beside `path`, then rename it over: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, obj) -> None:
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, default=str).encode()))
 
 
 def save_checkpoint(path: Path, model: GPT, meta: dict) -> None:

@@ -15,12 +15,12 @@ ROW = re.compile(r"^\| `(broken-[a-z0-9-]+)` \| (.+?) \|")  # a row of the READM
 
 
 def notebook_problems() -> list[str]:
-    """Generated notebooks and fix.py files that are missing, differ from the template's output, or are orphans."""
+    """Generated notebooks that are missing, differ from the template's output, or are orphans."""
     try:
-        from minimodel.notebooks import capstone, drill_notebook, generate
+        from minimodel.notebooks import generate
     except ImportError as e:  # nbformat comes with the dev extras
         return [f"notebooks not checked ({e}); install the dev extras: pip install -e '.[dev]'"]
-    stale = generate.outdated(ROOT) + capstone.outdated(ROOT) + drill_notebook.outdated(ROOT)
+    stale = generate.outdated(ROOT)
     return [f"{p}: {generate.OUTDATED}" for p in stale]
 
 

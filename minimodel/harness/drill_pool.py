@@ -3,12 +3,11 @@ and the outcomes that make every diagnosis decidable (solutions/drill_outcomes.j
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from minimodel import settings
 from minimodel.catalogue import Break, load_catalogue
-from minimodel.harness.checkpoints import now
+from minimodel.files import now, read_json
 
 FORMAT = 1
 OWN_TASK = ("memorise",)  # recipes with their own task: the sanity exercise and the no-effect breaks train on it
@@ -120,14 +119,10 @@ def abnormal(run_finding, control_finding) -> bool:
 
 def load_outcomes(root: Path | None = None) -> dict | None:
     path = outcomes_path(root)
-    if not path.exists():
+    data = read_json(path, DrillError, "just drill outcomes")
+    if data is None:
         return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DrillError(f"{path} is not readable JSON ({str(e).splitlines()[0][:80]}); "
-                         "rebuild it with: just drill outcomes") from None
-    if not isinstance(data, dict) or not isinstance(data.get("breaks"), dict):
+    if not isinstance(data.get("breaks"), dict):
         raise DrillError(f"{path} holds no outcomes; rebuild it with: just drill outcomes")
     return data
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from minimodel import seams, settings
 from minimodel.catalogue import BASELINE, Break, find_break, load_catalogue, valid_tags
-from minimodel.harness.checkpoints import CheckpointError, load_checkpoint, now, write_json
+from minimodel.files import now, write_json
+from minimodel.harness.checkpoints import CheckpointError, load_checkpoint
 from minimodel.harness.run_folder import TagRun, write_run_folder
 from minimodel.harness.runner import RunResult
 from minimodel.recipes import Recipe, get_recipe

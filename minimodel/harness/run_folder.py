@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from minimodel.catalogue import Break
-from minimodel.harness.checkpoints import now, save_checkpoint, versions, write_json
+from minimodel.files import now, write_json
+from minimodel.harness.checkpoints import save_checkpoint, versions
 from minimodel.harness.findings import run_findings
 from minimodel.harness.runner import RunResult
 from minimodel.metrics import Metrics

@@ -86,7 +86,7 @@ def train_cell(job: tuple[str, str, int, int]) -> Cell:
     from minimodel.catalogue import find_break
     from minimodel.data import BATCHERS
     from minimodel.evaluate import ar_eval, prompt_prefix
-    from minimodel.harness.checkpoints import now
+    from minimodel.files import now
     from minimodel.harness.runner import execute
 
     experiment, mask, seed, steps = job
@@ -147,7 +147,7 @@ def machine() -> str:
 def run_report(seeds: list[int], steps: int, experiments: list[str] | None = None, jobs: int = 1,
                echo=print, path: Path = RESULTS) -> list[Cell]:
     """Train every (experiment, mask, seed) not yet in the results file; save each cell as it finishes."""
-    from minimodel.harness.checkpoints import write_json
+    from minimodel.files import write_json
     from minimodel.harness.parallel import map_jobs
 
     chosen = experiments or list(EXPERIMENTS)

@@ -1,21 +1,22 @@
-"""`just notebooks`: generate each break's learner and solution notebook from one template; detect drift."""
+"""`just notebooks`: generate each break's learner and solution notebook from one template, the capstone and the
+drill notebook from their cells; detect drift."""
 from __future__ import annotations
 
 import inspect
-import os
 from pathlib import Path
 
 import nbformat
 
 from minimodel.catalogue import Break, load_catalogue
 from minimodel.catalogue.sources import fix_imports, healthy_source, stub_imports, stub_source
+from minimodel.files import write_text
+from minimodel.notebooks import capstone, drill_notebook
 from minimodel.notebooks.template import CELLS, INTRO, SOLUTION_INTRO
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, solutions/, breaks/
 OUTDATED = "notebooks are outdated, run `just notebooks`"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-OTHER_GENERATORS = {"checkup.ipynb": "minimodel.notebooks.capstone",  # notebooks/ files no break owns
-                    "drill.ipynb": "minimodel.notebooks.drill_notebook"}
+OWN_CELLS = {capstone.PATH: capstone.CELLS, drill_notebook.PATH: drill_notebook.CELLS}  # notebooks no break owns
 
 
 def _fix_cell(brk: Break, solved: bool) -> str:
@@ -54,74 +55,41 @@ def _broken_source(brk: Break) -> str:
     return "\n\n".join(parts)
 
 
+def from_cells(cells, metadata: dict | None = None) -> nbformat.NotebookNode:
+    """A notebook from (cell id, kind, text) tuples, with fixed ids and no outputs."""
+    make = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    meta = {"kernelspec": KERNEL, "language_info": {"name": "python"}} | (metadata or {})
+    nb = nbformat.v4.new_notebook(cells=[make[kind](text, id=cell_id) for cell_id, kind, text in cells], metadata=meta)
+    nbformat.validate(nb)
+    return nb
+
+
 def build(brk: Break, solved: bool = False) -> nbformat.NotebookNode:
     """The notebook for one break (the learner's, or the solution with the fix filled in)."""
     values = {"tag": brk.tag, "phase": brk.phase, "module": brk.module,
               "intro": SOLUTION_INTRO if solved else INTRO[brk.expect],
               "fix_intro": SOLUTION_FIX if solved else _fix_intro(brk),
               "fix_source": _fix_cell(brk, solved), "change": brk.change, "broken_source": _broken_source(brk)}
-    cells = []
-    for cell_id, kind, text in CELLS:
-        source = text.format(**values) if "{" in text else text
-        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-        cells.append(make(source, id=cell_id))
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNEL, "language_info": {"name": "python"},
-                                                          "minimodel": {"break": brk.tag}})  # grading reads it
-    nbformat.validate(nb)
-    return nb
+    cells = [(cell_id, kind, text.format(**values) if "{" in text else text) for cell_id, kind, text in CELLS]
+    return from_cells(cells, {"minimodel": {"break": brk.tag}})  # grading reads which break it is
 
 
 def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def one_outdated(root: Path, rel: Path, nb: nbformat.NotebookNode) -> list[str]:
-    """A notebook no break owns (the capstone, the drill): missing, or not what its generator writes."""
-    path = root / rel
-    if not path.exists():
-        return [f"{rel} is missing"]
-    return [] if path.read_text() == render(nb) else [f"{rel} differs from the generated version"]
-
-
-def write_one(root: Path, rel: Path, nb: nbformat.NotebookNode) -> bool:
-    """Write such a notebook if it changed (atomically); True when it did."""
-    path, text = root / rel, render(nb)
-    if path.exists() and path.read_text() == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return True
-
-
-def fix_module(brk: Break) -> str:
-    """solutions/<break>/fix.py: the fix as an importable module (FIX maps seam name -> function)."""
-    names = list(brk.replaces)
-    lines = fix_imports(names)
-    head = f'"""The fix for {brk.tag}: the healthy code of {", ".join(names)}."""\n'
-    body = "\n\n".join(healthy_source(n) for n in names)
-    table = "FIX = {" + ", ".join(f'"{n}": {n}' for n in names) + "}\n"
-    return head + ("\n".join(lines) + "\n") + "\n\n" + body + "\n\n" + table
-
-
 def expected(root: Path = ROOT, catalogue: list[Break] | None = None) -> dict[Path, str]:
-    """Every generated file and its exact content."""
-    files = {}
+    """Every generated file and its exact content: each break's two notebooks, the capstone, the drill."""
+    files = {root / path: render(from_cells(cells)) for path, cells in OWN_CELLS.items()}
     for brk in load_catalogue() if catalogue is None else catalogue:
-        slug = brk.slug
-        files[root / "notebooks" / f"{slug}.ipynb"] = render(build(brk))
-        files[root / "solutions" / slug / "solution.ipynb"] = render(build(brk, solved=True))
-        files[root / "solutions" / slug / "fix.py"] = fix_module(brk)
+        files[root / "notebooks" / f"{brk.slug}.ipynb"] = render(build(brk))
+        files[root / "solutions" / brk.slug / "solution.ipynb"] = render(build(brk, solved=True))
     return files
 
 
 def _generated_on_disk(root: Path) -> list[Path]:
-    """Files that look generated: notebooks/*.ipynb, solutions/*/solution.ipynb and fix.py."""
-    found = [p for p in (root / "notebooks").glob("*.ipynb") if p.name not in OTHER_GENERATORS]
-    for name in ("solution.ipynb", "fix.py"):
-        found += (root / "solutions").glob(f"*/{name}")
-    return sorted(found)
+    """Files that look generated: notebooks/*.ipynb and solutions/*/solution.ipynb."""
+    return sorted([*(root / "notebooks").glob("*.ipynb"), *(root / "solutions").glob("*/solution.ipynb")])
 
 
 def outdated(root: Path = ROOT, catalogue: list[Break] | None = None) -> list[str]:
@@ -135,16 +103,13 @@ def outdated(root: Path = ROOT, catalogue: list[Break] | None = None) -> list[st
 
 
 def write_all(root: Path = ROOT, catalogue: list[Break] | None = None, echo=print) -> int:
-    """Write every notebook and fix; remove those of breaks that no longer exist. Returns files changed."""
+    """Write every notebook; remove those of breaks that no longer exist. Returns files changed."""
     want = expected(root, catalogue)
     changed = 0
     for path, text in want.items():
         if path.exists() and path.read_text() == text:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_text(path, text)
         echo(f"wrote {path.relative_to(root)}")
         changed += 1
     for path in _generated_on_disk(root):
@@ -154,6 +119,6 @@ def write_all(root: Path = ROOT, catalogue: list[Break] | None = None, echo=prin
             changed += 1
             if path.parent.name != "notebooks" and not any(path.parent.iterdir()):
                 path.parent.rmdir()
-    echo(f"{len(want)} files for {len(want) // 3} breaks; {changed} changed")
+    echo(f"{len(want)} notebooks, {len(want) - len(OWN_CELLS)} of them for the breaks; {changed} changed")
     return changed
 
