@@ -53,13 +53,21 @@ MARGIN = 0.5  # a value "clearly" fires (or stays quiet) when it is past its thr
 # is clearly quiet at <= 0.05; a ratio to the control with threshold 0.75 at <= 0.625 and >= 0.875
 
 
+def margin_bound(d: Detector, threshold: float, fired: bool) -> float:
+    """The value a reading must reach to fire clearly (or to stay clearly quiet): past `threshold` by the MARGIN."""
+    m = MARGIN * abs(threshold - d.healthy)
+    toward_fired = m if d.fires_above else -m
+    return threshold + toward_fired if fired else threshold - toward_fired
+
+
 def clearly(d: Detector, value: float | None, threshold: float, fired: bool) -> bool:
     """Is `value` on the fired (or the quiet) side of `threshold` with the MARGIN? None counts as quiet."""
     if value is None:
         return not fired
-    m = MARGIN * abs(threshold - d.healthy)
-    beyond = value - threshold if d.fires_above else threshold - value  # > 0: fired
-    return (beyond > 0 and beyond >= m) if fired else -beyond >= m
+    bound = margin_bound(d, threshold, fired)
+    past = value >= bound if d.fires_above == fired else value <= bound
+    strictly = value > threshold if d.fires_above else value < threshold  # a margin of 0 still has to fire
+    return past and (strictly or not fired)
 
 
 def _floor_ratio(m, _c):
@@ -129,7 +137,7 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("far_future_attention", 0.01, lambda m, _c: m.get("far_future_attention"), fires_above=True,
              describe="attention mass two or more keys ahead (beyond the very next token)"),
     Detector("leak_test", 1e-6, lambda m, _c: m.get("leak"), fires_above=True,
-             describe="gradient share from earlier logits to later inputs, at initialisation"),
+             describe="gradient share from earlier logits to later inputs (0 for a causal model, trained or not)"),
     Detector("tf_ar_gap", 0.3, lambda m, _c: m["tf_exact_match"] - m["ar"]["exact_match"], fires_above=True,
              describe="TF exact match minus AR exact match"),
     Detector("ar_collapse", 0.5, lambda m, _c: m["free_run"]["loop_share"], fires_above=True,

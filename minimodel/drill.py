@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 
 from minimodel import settings
 from minimodel.classroom import drills
@@ -19,7 +18,7 @@ _REPO = Path(__file__).resolve().parent.parent
 _runs: dict[tuple[str, str, str], tuple] = {}  # (learner, drill id, break) -> (run, control), in this kernel
 
 if in_kernel():  # as minimodel.lab: one deliberate thread count, learners/ at the repository root
-    torch.set_num_threads(settings.threads())
+    settings.use_threads()
     if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
         settings.use_repository_folders(_REPO)
 

@@ -5,7 +5,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 
 from minimodel import seams, settings
 from minimodel.catalogue import Break, find_break
@@ -21,7 +20,7 @@ _REPO = Path(__file__).resolve().parent.parent
 _last_run: dict = {}  # the last run of this kernel: {"brk", "learner", "outcome"}
 
 if in_kernel():  # one deliberate thread count; runs/ and learners/ at the repository root, not in notebooks/
-    torch.set_num_threads(settings.threads())
+    settings.use_threads()
     if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
         settings.use_repository_folders(_REPO)
 

@@ -29,6 +29,15 @@ def threads() -> int:
     return int(os.environ.get(THREADS, "1"))
 
 
+def use_threads(n: int | None = None) -> int:
+    """Set torch's thread count in this process: `n`, else `threads()`; every entry point calls this. Returns it."""
+    import torch
+
+    n = threads() if n is None else n
+    torch.set_num_threads(n)
+    return n
+
+
 def jobs() -> int:
     """Processes that may train at once: as many as fit on the cores at `threads()` each, unless set;
     two torch processes that both use every core slow each other down several times."""

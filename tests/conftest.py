@@ -3,10 +3,9 @@ import os
 
 import pytest
 
-import minimodel  # noqa: F401  (first: it applies MINIMODEL_ISA before torch is imported)
-import torch
+from minimodel import settings  # first: importing minimodel applies MINIMODEL_ISA before torch is imported
 
-torch.set_num_threads(int(os.environ.get("MINIMODEL_THREADS", "1")))
+settings.use_threads()
 
 
 @pytest.fixture(scope="session", autouse=True)

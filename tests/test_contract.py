@@ -1,7 +1,7 @@
 """The break contract, through the same checker as `just check`: every break, three seeds; every recipe's control.
 
 The detectors' side of the contract holds with a margin on any machine, and so does each recipe's
-competence (`minimodel.competence`: over the bar two thirds in, clearly over it at the end). `just test`
+competence (`minimodel.competence`: the bar reached by two thirds of the steps, clearly passed at the end). `just test`
 runs the competence test a second time under an emulated instruction set (MINIMODEL_ISA=avx2), as
 another CPU would round; `just check --seeds 0-9` covers every seed.
 """

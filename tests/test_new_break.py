@@ -54,7 +54,7 @@ from minimodel import settings
 from minimodel.catalogue import find_break, metadata_problems
 from minimodel.harness.checker import contract_problems
 
-torch.set_num_threads(settings.threads())  # one, as every minimodel command and test
+settings.use_threads()  # one, as every minimodel command and test
 brk = find_break("broken-averaged-padding")
 print(json.dumps({"library": minimodel.__file__, "module": brk.module, "metadata": metadata_problems(brk),
                   "contract": contract_problems(dataclasses.replace(brk, steps=300), 0, with_competence=False)}))

@@ -12,8 +12,7 @@ from minimodel.checkup.report import CheckupError, Report, judge, skipped
 from minimodel.detectors import DETECTORS, Detector, Finding
 from minimodel.probes import future_gradient_share
 
-LEAK = Detector("leak_test", 1e-6, lambda m, _c: m["leak"], fires_above=True,
-                describe="gradient share from earlier positions' logits to later positions' inputs")
+LEAK = DETECTORS["leak_test"]  # the lab's own: gradient share from earlier logits to later inputs
 PREFIX = Detector("prefix_moves", 1e-4, lambda m, _c: m["change"], fires_above=True,
                   describe="largest change of earlier positions' logits when only later tokens change "
                            "(relative to the largest logit)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from minimodel import competence
 from minimodel.harness.drift import drift_problems
 from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
-from minimodel.detectors import DETECTORS, MARGIN, Finding, clearly, detect
+from minimodel.detectors import DETECTORS, Finding, clearly, detect, margin_bound
 from minimodel.harness.verdict import run_break
 
 
@@ -117,9 +117,8 @@ def margin_table(readings: list[Reading]) -> list[str]:
             return -1e18 if v is None else v if d.fires_above else -v
 
         worst = min(rs, key=toward_fire) if need_fire else max(rs, key=toward_fire)
-        m = MARGIN * abs(th - d.healthy)
-        side = (">=" if d.fires_above else "<=") if need_fire else ("<=" if d.fires_above else ">=")
-        bound = (th + m if d.fires_above else th - m) if need_fire else (th - m if d.fires_above else th + m)
+        side = ">=" if d.fires_above == need_fire else "<="
+        bound = margin_bound(d, th, need_fire)
         v = worst.finding.value
         shown = "n/a" if v is None else f"{v:.4g}"
         ok = all(r.ok for r in rs)

@@ -25,9 +25,8 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def init_worker(n_threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(n_threads)
+    """In a worker process: the parent's thread count, and no processes of its own."""
+    settings.use_threads(n_threads)
     settings.no_more_jobs()
 
 

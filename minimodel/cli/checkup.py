@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from minimodel.cli.common import app, fail, use_threads
+
 checkup_app = typer.Typer(no_args_is_help=True, help="Audit your own model or a saved batch with the lab's "
                           "detectors: exit 1 when something fired, 0 when quiet, 2 on bad input.")
 
 
 def _finish(make_report, markdown: bool) -> None:
     """Run a checkup, print its report, exit 1 if anything fired; bad input is one line and exit 2."""
-    import torch
-
     from minimodel.checkup import CheckupError
-    from minimodel.cli import fail
-    from minimodel import settings
 
-    torch.set_num_threads(settings.threads())  # as every minimodel command
+    use_threads()
     try:
         report = make_report()
     except CheckupError as e:
@@ -65,3 +63,6 @@ def batch_cmd(path: str = typer.Argument(..., help="a .pt file: a dict of tensor
         return checkup.batch(load_batch(path), eos_id=eos_id, pad_id=pad_id, ignore_index=ignore_index,
                              shifted=shifted)
     _finish(run, markdown)
+
+
+app.add_typer(checkup_app, name="checkup")

@@ -3,17 +3,7 @@ from __future__ import annotations
 
 import typer
 
-
-def fail(message: str, code: int = 2) -> None:
-    from minimodel.cli import fail as cli_fail
-
-    cli_fail(message, code)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the commands to the main command line, as top-level commands."""
-    for command in (predict, explain, grade):
-        app.command()(command)
+from minimodel.cli.common import app, fail
 
 
 def predict(name: str = typer.Argument(..., help="a break's tag or id, e.g. broken-no-mask"),
@@ -172,3 +162,7 @@ def grade(folder: str = typer.Argument(..., help="the learners folder (learners/
     typer.echo(f"wrote {csv_path} and {md_path}")
     if book.graded == 0 and not book.drill_rows:
         fail("nothing could be graded: no readable prediction in any learner folder", 1)
+
+
+for _command in (predict, explain, grade):  # top-level commands of `minimodel`
+    app.command()(_command)

@@ -1,40 +1,12 @@
-"""The `minimodel` command line (typer): exp, breaks, new, check, calibrate, answer-keys, checkup; the classroom's
-predict, explain and grade come from minimodel.classroom.cli."""
+"""The lab's commands: exp, breaks list|show, new, check, calibrate, answer-keys."""
 from __future__ import annotations
-
-import gc
-import sys
 
 import typer
 
-from minimodel.checkup.cli import checkup_app
-from minimodel.classroom.cli import register as register_classroom
-from minimodel.classroom.drill_cli import drill_app
+from minimodel.cli.common import app, fail, use_threads
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="minimodel break lab: train a tiny GPT with one realistic bug switched on.")
 breaks_app = typer.Typer(no_args_is_help=True, help="The break catalogue.")
 app.add_typer(breaks_app, name="breaks")
-app.add_typer(checkup_app, name="checkup")
-app.add_typer(drill_app, name="drill")
-
-
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _threads(announce: bool = False) -> None:
-    """One deliberate thread count per process (MINIMODEL_THREADS, default 1: see minimodel.settings.threads);
-    `announce` prints it with the kernels' instruction set, which together decide a run's float results."""
-    import torch
-
-    from minimodel import settings
-
-    torch.set_num_threads(settings.threads())
-    if announce:
-        typer.echo(f"torch threads per process: {settings.threads()}, instruction set: {settings.isa_label()} "
-                   f"(MINIMODEL_THREADS, MINIMODEL_ISA={settings.isa()})")
 
 
 REPORT = "report-target-masking"
@@ -65,7 +37,7 @@ def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or repor
         fail("--steps must be at least 1")
     if name != REPORT and tag is None:
         fail(f"{name} needs a tag: --tag baseline, or a break's tag such as --tag broken-no-mask")
-    _threads()
+    use_threads()
     try:
         if name == REPORT:
             _report(seeds, steps or 2000, experiments)
@@ -195,7 +167,7 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
         seed_list = parse_seeds(seeds)
     except ValueError as e:
         fail(str(e))
-    _threads(announce=True)
+    use_threads(announce=True)
     ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True, contract=not drift)
     raise typer.Exit(0 if ok else 1)
 
@@ -235,7 +207,7 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     unknown = [r for r in names if r not in RECIPES]
     if unknown:
         fail(f"unknown recipe(s) {', '.join(unknown)}; recipes are: {', '.join(RECIPES)}")
-    _threads(announce=True)
+    use_threads(announce=True)
     ok = run_calibration(names, seed_list, jobs or settings.jobs(), echo=typer.echo)
     raise typer.Exit(0 if ok else 1)
 
@@ -251,7 +223,7 @@ def answer_keys(only: str = typer.Option(None, help="one break (tag or id); defa
     from minimodel.harness.answer_keys import write_answer_key
     from minimodel.catalogue import find_break, load_catalogue
 
-    _threads()
+    use_threads()
     try:
         chosen = [find_break(only)] if only else load_catalogue()
     except LookupError as e:
@@ -259,19 +231,3 @@ def answer_keys(only: str = typer.Option(None, help="one break (tag or id); defa
     for b in chosen:
         path = write_answer_key(b, seed, Path(solutions) if solutions else None, steps)
         typer.echo(f"{b.tag}: wrote {path}")
-
-
-register_classroom(app)  # predict, explain, grade
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-    finally:
-        gc.freeze()  # the process ends here: spare its teardown a walk over every object torch made (~0.7 s)
-
-
-if __name__ == "__main__":
-    main()

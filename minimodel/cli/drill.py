@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import typer
 
+from minimodel.cli.common import app, fail, use_threads
+
 drill_app = typer.Typer(no_args_is_help=True, help="Blind drill: diagnose breaks dealt under opaque ids, then the "
                         "reveal. Exit 2 on bad input.")
 
@@ -10,21 +12,12 @@ drill_app = typer.Typer(no_args_is_help=True, help="Blind drill: diagnose breaks
 def _run(action):
     """Run one drill action; a learner's mistake is one line and exit 2, never a traceback."""
     from minimodel.classroom.learners import LearnerError
-    from minimodel.cli import fail
     from minimodel.harness.drill_pool import DrillError
 
     try:
         return action()
     except (LearnerError, DrillError, LookupError) as e:
         fail(str(e))
-
-
-def _threads() -> None:
-    import torch
-
-    from minimodel import settings
-
-    torch.set_num_threads(settings.threads())
 
 
 @drill_app.command()
@@ -46,7 +39,7 @@ def show(drill_id: str = typer.Argument(..., help="an id of your deal, e.g. dril
     """Train the id's run beside its healthy control and print its dashboard (numbers, samples, data)."""
     from minimodel import drill
 
-    _threads()
+    use_threads()
     _run(lambda: drill.trained(learner, drill_id))
     drill.dashboard(learner, drill_id)
 
@@ -57,9 +50,8 @@ def request(drill_id: str = typer.Argument(..., help="an id of your deal"),
             learner: str = typer.Option(..., help="your name")) -> None:
     """One detector's readout on an id (trains it first), logged with its time."""
     from minimodel import drill
-    from minimodel.cli import fail
 
-    _threads()
+    use_threads()
     if detector not in drill.detectors():
         fail(f"unknown detector {detector!r}; request one of: {', '.join(drill.detectors())}")
     _run(lambda: drill.trained(learner, drill_id))
@@ -111,7 +103,7 @@ def outcomes(seed: int = typer.Option(0, help="the drill's seed")) -> None:
     from minimodel.harness import drill_pool
     from minimodel.files import write_json
 
-    _threads()
+    use_threads()
     breaks = drill_pool.pool()
     data = drill_pool.build_outcomes(breaks, seed, echo=typer.echo)
     write_json(drill_pool.outcomes_path(), data)
@@ -119,3 +111,6 @@ def outcomes(seed: int = typer.Option(0, help="the drill's seed")) -> None:
     for p in problems:
         typer.echo(f"problem: {p}", err=True)
     typer.echo(f"wrote {drill_pool.outcomes_path()}" + ("" if not problems else f"; {len(problems)} problem(s)"))
+
+
+app.add_typer(drill_app, name="drill")
