@@ -50,9 +50,12 @@ BREAK = Break(
         "(their prompt lies before the block), so hiding them makes the loss read lower: the number "
         "moved, not the model. Only counting the answer tokens that carry the ignore index, or "
         "measuring the loss over every real answer token, shows that the mask is wrong. (A source "
-        "report says exact match also drops; beside a competent control it does on 2 seeds of 10, "
-        "81.5 against 98.8 % and 95.0 against 99.0 %, and not on the others, so the lab does not "
-        "declare it.)",
+        "report says exact match also drops; the lab does not declare it: see its target-masking page.)",
+    steps=1500,
+    half_trained="Packed blocks put every example at any offset, where a small model with learned positions "
+                 "learns addition several times slower than on one example per row: too slowly for a "
+                 "verdict's budget. The symptoms are in the data and in the loss, and they show long before "
+                 "the model is competent.",
     seen_in="Packed fine-tuning pipelines that concatenate examples, cut fixed blocks, and only then "
             "derive the completion-only mask from the block's tokens (looking for the response "
             "template inside each block) instead of carrying each example's mask through packing.",

@@ -39,9 +39,10 @@ def calibrate_one(job: tuple[str, int]) -> Calibration:
 
 
 def recipes_in_use() -> list[str]:
+    """The recipes whose healthy control must be competent: those of every break not stopped early on purpose."""
     from minimodel.catalogue import load_catalogue
 
-    return list(dict.fromkeys(b.recipe for b in load_catalogue()))
+    return list(dict.fromkeys(b.recipe for b in load_catalogue() if not b.half_trained))
 
 
 def run_calibration(recipes: list[str], seeds: list[int], jobs: int = 1, echo=print) -> bool:
