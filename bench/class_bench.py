@@ -26,8 +26,8 @@ def template_manifests(root: Path) -> dict[str, dict]:
 
     out = {}
     for b in load_catalogue():
-        outcome = train_for_learner(b.tag, steps=2, learner="template", echo=lambda *a, **k: None)
-        out[b.tag] = json.loads((outcome.folder / "manifest.json").read_text())
+        verdict = train_for_learner(b.tag, steps=2, learner="template", echo=lambda *a, **k: None)
+        out[b.tag] = verdict.manifest
     return out
 
 

@@ -11,13 +11,13 @@ from minimodel.catalogue import Break, find_break
 from minimodel.catalogue.sources import unattempted
 from minimodel.classroom import learners, predictions
 from minimodel.classroom.notebook_seals import show_seal
-from minimodel.detectors import Finding, detect
-from minimodel.harness.findings import by_name, findings_table, observe, run_findings, score
+from minimodel.detectors import Finding
+from minimodel.harness.findings import by_name, observe, score
 from minimodel.notebooks import panels, widgets
 from minimodel.notebooks.display import Table, headless, in_kernel, show, show_markdown
 
 _REPO = Path(__file__).resolve().parent.parent
-_last_run: dict = {}  # the last run of this kernel: {"brk", "learner", "outcome"}
+_last_run: dict = {}  # the last run of this kernel: {"learner", "verdict"}
 
 if in_kernel():  # one deliberate thread count; runs/ and learners/ at the repository root, not in notebooks/
     settings.use_threads()
@@ -50,8 +50,9 @@ def setup(tag: str) -> None:
     tok = task.tokenizer
     cfg = preset(recipe.model, vocab_size=tok.vocab_size, block_size=recipe.block_size)
     batching = {"rows": "one padded example per row", "left-padded rows": "one example per row, padded on the left",
-                "packed": f"examples packed into one stream, cut into blocks of {recipe.block_size} tokens"}
-    batching = batching[recipe.batching]
+                "packed": f"examples packed into one stream, cut into blocks of {recipe.block_size} tokens",
+                "packed documents": f"whole examples packed into rows of {recipe.block_size} tokens, each seeing "
+                                    "only itself"}[recipe.batching]
     loss_on = "answer tokens only" if recipe.loss_on == "answer" else "every token of the stream"
     vocab = " ".join(f"`{t!r}`" if t.strip() != t or not t else f"`{t}`" for t in tok.itos)
     samples = "<br>".join(f"`{tok.decode(encode_example(task, ex)[0])!r}`" for ex in task.train[:3])
@@ -125,22 +126,17 @@ def run(tag: str, learner: str):
         print("No prediction sealed yet: this run is recorded as started before any prediction.")
     else:
         show_seal(learner, brk.tag, in_force)  # saved with the notebook: graded even if the sidecar files are lost
-    outcome = train_for_learner(brk.tag, echo=print, learner=learner)
-    _last_run.update(brk=brk, learner=learner, outcome=outcome)
-    print(f"done in {outcome.run.seconds + outcome.control.seconds:.1f} s; files in {outcome.folder}")
-    return outcome
+    verdict = train_for_learner(brk.tag, echo=print, learner=learner)
+    _last_run.update(learner=learner, verdict=verdict)
+    print(f"done in {verdict.run.seconds + verdict.control.seconds:.1f} s; files in {verdict.folder}")
+    return verdict
 
 
 def _last():
-    if "outcome" not in _last_run:
+    """The kernel's last verdict: what its manifest holds, findings included."""
+    if "verdict" not in _last_run:
         raise RuntimeError("nothing has run yet: run the cell with lab.run(TAG, LEARNER) first")
-    return _last_run["brk"], _last_run["outcome"].run, _last_run["outcome"].control
-
-
-def _findings(brk: Break, run_, control) -> tuple[list[Finding], list[Finding]]:
-    """The run's findings and the control's, the same ones its manifest holds."""
-    return (run_findings(brk, run_.metrics, control.metrics),
-            run_findings(brk, control.metrics, control.metrics))
+    return _last_run["verdict"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,35 +145,35 @@ def _findings(brk: Break, run_, control) -> tuple[list[Finding], list[Finding]]:
 
 def show_losses() -> None:
     """Training loss of the break and the healthy control, with the entropy floor drawn."""
-    brk, run_, control = _last()
-    panels.losses(brk.tag, run_, control)
+    v = _last()
+    panels.losses(v.tag, v.run, v.control)
 
 
 def attention_figure(index: int = 0, layer: int | None = None, head: int | None = None):
     """Broken (left) and healthy (right): layers × heads heatmaps, token labels on both axes, scale 0..1."""
-    brk, run_, control = _last()
-    return panels.attention_figure(brk.tag, run_, control, index, layer, head)
+    v = _last()
+    return panels.attention_figure(v.tag, v.run, v.control, index, layer, head)
 
 
 def show_attention(index: int = 0) -> None:
     """The heatmap grids side by side, with pickers for the prompt, the layer and the head."""
-    brk, run_, control = _last()
-    panels.attention(brk.tag, run_, control, index)
+    v = _last()
+    panels.attention(v.tag, v.run, v.control, index)
 
 
 def tf_ar_table() -> None:
     """Teacher-forced against autoregressive, for both runs, and a few AR samples beside their targets."""
-    brk, run_, control = _last()
-    panels.tf_ar(brk.tag, run_, control)
+    v = _last()
+    panels.tf_ar(v.tag, v.run, v.control)
 
 
 def findings() -> None:
     """The detectors' findings in plain words: the break's own first, then any health check that fired."""
-    brk, run_, control = _last()
-    now_, base = _findings(brk, run_, control)
-    t = findings_table(brk, now_, base, brk.tag, notable_only=True, summaries=True)
+    v = _last()
+    brk = v.brk
+    t = v.table(notable_only=True, summaries=True)
     show(t.html(), t.text())
-    found = by_name(now_)
+    found = by_name(v.findings)
     fired = [n for n in brk.detectors if found[n].fired]
     failed = [n for n in brk.check_detectors if found[n].fired]
     if brk.check_detectors:
@@ -211,11 +207,12 @@ def heatmap_note(found: dict[str, Finding], declared: list[str]) -> str | None:
 
 def compare_prediction() -> None:
     """Each question: what the learner predicted, what the run showed, and the grader's score for it."""
-    brk, run_, control = _last()
+    v = _last()
+    brk = v.brk
     sealed = predictions.current(_last_run["learner"], brk)
     answers = sealed["answers"] if sealed else {}
     sure = sealed.get("confidence", {}) if sealed else {}
-    observed = observe(brk, run_.metrics, by_name(_findings(brk, run_, control)[0]))
+    observed = observe(brk, v.run.metrics, by_name(v.findings))
     rows, surprises = [], []
     for q in brk.questions:
         said = answers.get(q.id, "(not sealed)")
@@ -335,9 +332,8 @@ def verify_fix(tag: str, fix: Callable | Mapping[str, Callable]) -> FixReport:
         v = run_break(brk, fix=fixes, progress=True)
     except Exception as e:  # the learner's code: any error means "not fixed", never a crashed notebook
         return _report(FixReport(False, f"not fixed yet: your function raised {type(e).__name__}: {e}"))
-    checks = detect(brk.check_detectors, v.run.metrics, v.control.metrics, brk.thresholds)
-    still = v.fired + [f.name for f in checks if f.fired]
-    print(v.table().text())
+    still = v.fired + [f.name for f in v.checks if f.fired]
+    print(v.table(notable_only=True).text())
     ok_text = ("the detectors stay quiet and the model stays as healthy as the control" if brk.expect == "no-effect"
                else "the symptom is gone: none of the break's detectors fires")
     if not still:

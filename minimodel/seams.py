@@ -58,6 +58,11 @@ def evaluation_only(names) -> bool:
     return all(REGISTRY[name].evaluation_only for name in names)
 
 
+def not_healthy(replacements: Mapping[str, Callable]) -> dict[str, Callable]:
+    """The replacements that do not run a seam's healthy code (a fix that is the healthy code changes nothing)."""
+    return {name: fn for name, fn in replacements.items() if fn is not getattr(REGISTRY.get(name), "healthy", None)}
+
+
 def is_healthy(name: str) -> bool:
     """True when seam `name` runs its healthy code (nothing installed, or the healthy code itself)."""
     return _installed.get(name, REGISTRY[name].healthy) is REGISTRY[name].healthy

@@ -7,7 +7,8 @@ from minimodel import settings
 from minimodel.catalogue import load_catalogue
 from minimodel.classroom.learners import LearnerError, check_learner, learner_run_folder, log_run
 from minimodel.classroom.predictions import in_force_stamp
-from minimodel.harness.experiments import Outcome, UsageError, break_for_tag, train_mini
+from minimodel.harness.experiments import UsageError, break_for_tag, train_into
+from minimodel.harness.verdict import Verdict
 
 
 def run_folder(tag: str, learner: str | None = None) -> Path:
@@ -21,7 +22,7 @@ def run_folder(tag: str, learner: str | None = None) -> Path:
 
 
 def train_for_learner(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
-                      echo=print, *, learner: str) -> Outcome:
+                      echo=print, *, learner: str) -> Verdict:
     """17-train-mini for a learner: the manifest records the learner and the prediction in force at the start."""
     brk = break_for_tag(tag, load_catalogue())
     try:
@@ -38,8 +39,7 @@ def train_for_learner(tag: str, steps: int | None = None, seed: int = 0, recipe_
         echo(f"note: no sealed prediction for {learner}; seal one first with: "
              f"minimodel predict {tag} --learner {learner}")
     extra = {"learner": learner, "prediction": stamp} | ({"prediction_problem": problem} if problem else {})
-    out = train_mini(tag, steps, seed, recipe_name, echo, folder=learner_run_folder(learner, tag), extra=extra)
+    out = train_into(brk, tag, steps, seed, recipe_name, echo, folder=learner_run_folder(learner, tag), extra=extra)
     log_run(learner, tag, {"started_at": out.manifest["started_at"], "finished_at": out.manifest["finished_at"],
-                           "seed": seed, "steps": out.manifest["config"]["recipe"]["steps"], "folder": str(out.folder),
-                           "prediction": stamp})
+                           "seed": seed, "steps": out.recipe.steps, "folder": str(out.folder), "prediction": stamp})
     return out

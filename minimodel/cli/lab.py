@@ -69,42 +69,36 @@ def _train(tag: str, steps: int | None, seed: int, recipe: str | None, learner: 
     folder = run_folder(tag, learner)
     try:
         if learner is None:
-            manifest = train_mini(tag, steps, seed, recipe, echo=typer.echo).manifest
+            verdict = train_mini(tag, steps, seed, recipe, echo=typer.echo)
         else:
-            manifest = train_for_learner(tag, steps, seed, recipe, echo=typer.echo, learner=learner).manifest
+            verdict = train_for_learner(tag, steps, seed, recipe, echo=typer.echo, learner=learner)
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: the previous checkpoint and manifest in {folder}/ are "
                    "intact; interrupted.json marks this attempt", err=True)
         raise typer.Exit(130)
     typer.echo("")
-    typer.echo(verdict_lines(manifest))
+    typer.echo(verdict_lines(verdict))
     if learner is not None:
-        p = manifest.get("prediction")
+        p = verdict.manifest.get("prediction")
         typer.echo(f"\nlearner {learner}: " + (f"prediction revision {p['revision']} sealed at {p['sealed_at']} "
                                                f"({p['digest'][:19]}...) recorded" if p else
                                                "no sealed prediction recorded for this run"))
-    typer.echo(f"\nwrote {folder}/: {', '.join(manifest['files'])}")
+    typer.echo(f"\nwrote {folder}/: {', '.join(verdict.manifest['files'])}")
     typer.echo(f"next: just exp 17-sample --tag {tag}" + (f" --learner {learner}" if learner else ""))
 
 
-def verdict_lines(manifest: dict) -> str:
+def verdict_lines(v) -> str:
     """The short verdict: each detector, this run beside the healthy control, then the headline numbers."""
-    from minimodel.catalogue import find_break
-    from minimodel.detectors import Finding
-    from minimodel.harness.findings import findings_table
-
-    brk = find_break(manifest["breaks"][0]) if manifest["breaks"] else None
-    control = [Finding(**f) for f in manifest["control"]["findings"]] if manifest["control"] else None
-    rows = [findings_table(brk, [Finding(**f) for f in manifest["findings"]], control, manifest["tag"]).text()]
-    m = manifest["metrics"]
+    rows = [v.table().text()]
+    m = v.run.metrics
     rows.append("")
     rows.append(f"held-out loss {m['tf']['loss']:.3f} (entropy floor {m['entropy_floor']:.3f}), "
                 f"TF exact match {m['tf_exact_match']:.0%}, AR exact match {m['ar']['exact_match']:.0%}")
-    if manifest["control"]:
-        c = manifest["control"]["metrics"]
+    if v.control:
+        c = v.control.metrics
         rows.append(f"healthy control: loss {c['tf']['loss']:.3f}, TF exact match {c['tf_exact_match']:.0%}, "
                     f"AR exact match {c['ar']['exact_match']:.0%}")
-    fired = [f["name"] for f in manifest["findings"] if f["fired"]]
+    fired = [f.name for f in v.findings if f.fired]
     rows.append(f"fired: {', '.join(fired) if fired else 'nothing'}")
     return "\n".join(rows)
 

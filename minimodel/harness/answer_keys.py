@@ -7,7 +7,7 @@ from minimodel import settings
 from minimodel.catalogue import Break
 from minimodel.files import now, read_json, write_json
 from minimodel.harness.checkpoints import versions
-from minimodel.harness.findings import by_name, observe, run_findings
+from minimodel.harness.findings import by_name, observe
 
 
 class AnswerKeyError(ValueError):
@@ -25,13 +25,12 @@ def build_answer_key(brk: Break, seed: int = 0, steps: int | None = None) -> dic
 
     recipe = recipe_for(brk, steps)
     v = run_break(brk, seed, recipe=recipe)
-    findings = run_findings(brk, v.run.metrics, v.control.metrics)
     return {
         "break": brk.tag, "seed": seed, "steps": recipe.steps, "recipe": brk.recipe,
         "generated_at": now(), "versions": versions(),
-        "answers": observe(brk, v.run.metrics, by_name(findings)),
+        "answers": observe(brk, v.run.metrics, by_name(v.findings)),
         "questions": questions_of(brk),
-        "findings": [f.to_dict() for f in findings],
+        "findings": [f.to_dict() for f in v.findings],
     }
 
 

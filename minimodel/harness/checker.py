@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from minimodel import competence
 from minimodel.harness.drift import drift_problems
 from minimodel.catalogue import Break, find_break, load_catalogue, metadata_problems
-from minimodel.detectors import DETECTORS, Finding, clearly, detect, margin_bound
+from minimodel.detectors import DETECTORS, Finding, clearly, margin_bound
 from minimodel.harness.verdict import run_break
 
 
@@ -67,12 +67,11 @@ def seed_readings(brk: Break, seed: int, summary: dict | None = None,
         other += [f"seed {seed}: the healthy control is not competent with the margin: {p} (see `just calibrate`)"
                   for p in competence.problems(broken.control.metrics)]
     fire = brk.expect != "no-effect"
-    readings = [Reading(seed, "under the break", f, fire) for f in broken.findings]
-    readings += [Reading(seed, "with the fix", f, False) for f in fixed.findings]
-    readings += [Reading(seed, "on the healthy control", f, False) for f in broken.control_findings]
+    readings = [Reading(seed, "under the break", f, fire) for f in broken.symptoms]
+    readings += [Reading(seed, "with the fix", f, False) for f in fixed.symptoms]
+    readings += [Reading(seed, "on the healthy control", f, False) for f in broken.of(brk.detectors, control=True)]
     for label, v in (("under the break", broken), ("with the fix", fixed)):
-        readings += [Reading(seed, f"{label} (a check)", f, False)
-                     for f in detect(brk.check_detectors, v.run.metrics, v.control.metrics, brk.thresholds)]
+        readings += [Reading(seed, f"{label} (a check)", f, False) for f in v.checks]
     return readings, other
 
 

@@ -1,15 +1,14 @@
 """The experiments behind `just exp NAME --tag TAG`: 17-train-mini (run the tag, write its folder), 17-sample."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from minimodel import seams, settings
 from minimodel.catalogue import BASELINE, Break, find_break, load_catalogue, valid_tags
 from minimodel.files import now, write_json
 from minimodel.harness.checkpoints import CheckpointError, load_checkpoint
-from minimodel.harness.run_folder import TagRun, write_run_folder
-from minimodel.harness.runner import RunResult
+from minimodel.harness.run_folder import write_run_folder
+from minimodel.harness.verdict import Verdict
 from minimodel.recipes import Recipe, get_recipe
 
 BASELINE_RECIPE = "rows-all"  # the recipe the first break runs on, so the two compare directly
@@ -28,12 +27,11 @@ def break_for_tag(tag: str, catalogue: list[Break]) -> Break | None:
         raise UsageError(f"unknown tag {tag!r}; valid tags are: {', '.join(valid_tags(catalogue))}") from None
 
 
-def run_tag(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
-            echo=print) -> TagRun:
+def run_tag(brk: Break | None, tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
+            echo=print) -> Verdict:
     """Train the tag's model: a break beside its healthy control, or the baseline with every seam healthy."""
-    from minimodel.harness.verdict import healthy_control, recipe_for, run_break
+    from minimodel.harness.verdict import healthy_control, judge, recipe_for, run_break
 
-    brk = break_for_tag(tag, load_catalogue())
     if recipe_name is not None:
         recipe = get_recipe(recipe_name, steps=steps)
     else:
@@ -42,35 +40,33 @@ def run_tag(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str 
     echo(f"recipe: {recipe.task}, {recipe.batching} blocks of {recipe.block_size}, model '{recipe.model}', "
          f"{recipe.steps} steps, seed {seed}")
     if brk is None:
-        return TagRun(tag, None, recipe, seed, healthy_control(recipe, seed, progress=True), None)
-    v = run_break(brk, seed, progress=True, recipe=recipe)
-    return TagRun(tag, brk, recipe, seed, v.run, v.control)
-
-
-@dataclass
-class Outcome:
-    manifest: dict
-    run: RunResult  # the tag's run (the break, or the baseline)
-    control: RunResult | None  # the healthy control, for a break
-    folder: Path
+        return judge(None, tag, recipe, seed, healthy_control(recipe, seed, progress=True), None)
+    return run_break(brk, seed, progress=True, recipe=recipe)
 
 
 def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
-               echo=print, folder: Path | None = None, extra: dict | None = None) -> Outcome:
-    """Run the tag, then write its folder (runs/<tag>/ unless `folder` is given; `extra` goes into the manifest).
+               echo=print, folder: Path | None = None, extra: dict | None = None) -> Verdict:
+    """`17-train-mini`: run the tag and write its folder (runs/<tag>/ unless `folder` is given)."""
+    return train_into(break_for_tag(tag, load_catalogue()), tag, steps, seed, recipe_name, echo, folder, extra)
+
+
+def train_into(brk: Break | None, tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
+               echo=print, folder: Path | None = None, extra: dict | None = None) -> Verdict:
+    """Run a tag already resolved to its break, then write its folder (`extra` goes into the manifest); the
+    verdict comes back with its folder and manifest.
 
     Ctrl-C leaves the previous checkpoint and manifest untouched and writes interrupted.json beside them."""
     folder = folder or settings.runs_root() / tag
     started = now()
     try:
-        ran = run_tag(tag, steps, seed, recipe_name, echo)
+        verdict = run_tag(brk, tag, steps, seed, recipe_name, echo)
     except KeyboardInterrupt:
         write_json(folder / "interrupted.json", {"tag": tag, "started_at": started, "interrupted_at": now(),
                                                  "note": "checkpoint and manifest are from the last finished run"})
         raise
-    manifest = write_run_folder(folder, ran, started, extra)
+    write_run_folder(folder, verdict, started, extra)
     (folder / "interrupted.json").unlink(missing_ok=True)
-    return Outcome(manifest, ran.run, ran.control, folder)
+    return verdict
 
 
 def sample(tag: str, n: int = 8, prompt: str | None = None, echo=print, folder: Path | None = None,

@@ -50,8 +50,7 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
             owner: str = "a replacement", progress: bool = False, label: str = "train",
             after_step: Callable[[int, GPT, Task], None] | None = None) -> RunResult:
     """Build task, data and model from `seed`, train with the replacements installed, measure."""
-    replacements = {k: fn for k, fn in (replacements or {}).items()
-                    if fn is not getattr(seams.REGISTRY.get(k), "healthy", None)}
+    replacements = seams.not_healthy(replacements or {})
     t0 = time.perf_counter()
     with seams.replaced(replacements, owner):
         task, train_data, val_batches, train_probe = run_data(recipe, seed)

@@ -4,15 +4,16 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from minimodel import seams, settings
 from minimodel.harness import control_cache
 from minimodel.catalogue import Break
-from minimodel.detectors import Finding, detect
+from minimodel.detectors import Finding
 from minimodel.recipes import Recipe, get_recipe
-from minimodel.harness.findings import Table, findings_table
+from minimodel.harness.findings import Table, by_name, findings_table, run_findings
 from minimodel.harness.runner import RunResult, execute, remeasure
 
 _controls: dict[tuple[Recipe, int, int], RunResult] = {}  # healthy runs, reused within a process
@@ -106,22 +107,52 @@ def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult],
 
 @dataclass
 class Verdict:
-    brk: Break
+    """A run beside its healthy control, read once by every detector that concerns it: the general health
+    checks, the break's symptoms and its checks. Every door shows this: the CLI's table and manifest, the
+    notebook's panels, the checker's readings, a fix's report, the answer keys."""
+    tag: str
+    brk: Break | None  # None: the baseline, every seam healthy
+    recipe: Recipe
     seed: int
-    run: RunResult  # with the break, or with the fix plugged in
-    control: RunResult
-    findings: list[Finding]  # the break's detectors on `run`, compared with the control
+    run: RunResult  # the break's run, the fix in its place, or the baseline's
+    control: RunResult | None  # the healthy control (None for the baseline)
+    findings: list[Finding]  # this run's, compared with the control
     control_findings: list[Finding]  # the same detectors on the control itself
-    fix_applied: bool
+    fix_applied: bool = False
+    folder: Path | None = None  # where `17-train-mini` wrote it (runs/<tag>/), once written
+    manifest: dict | None = None  # what it wrote there
+
+    def of(self, names: list[str], control: bool = False) -> list[Finding]:
+        """The findings of these detectors, in this order (on the control with `control=True`)."""
+        found = by_name(self.control_findings if control else self.findings)
+        return [found[n] for n in names]
+
+    @property
+    def symptoms(self) -> list[Finding]:
+        return self.of(self.brk.detectors) if self.brk else []
+
+    @property
+    def checks(self) -> list[Finding]:
+        return self.of(self.brk.check_detectors) if self.brk else []
 
     @property
     def fired(self) -> list[str]:
-        return [f.name for f in self.findings if f.fired]
+        """The break's symptoms that fired."""
+        return [f.name for f in self.symptoms if f.fired]
 
-    def table(self) -> Table:
-        """The break's detectors side by side: this run against the healthy control."""
-        label = "with your fix" if self.fix_applied else self.brk.tag
-        return findings_table(self.brk, self.findings, self.control_findings, label)
+    def table(self, **kw) -> Table:
+        """Every finding side by side: this run against the healthy control (see findings_table)."""
+        label = "with your fix" if self.fix_applied else self.tag
+        return findings_table(self.brk, self.findings, self.control_findings if self.control else None, label, **kw)
+
+
+def judge(brk: Break | None, tag: str, recipe: Recipe, seed: int, run: RunResult, control: RunResult | None,
+         fix_applied: bool = False) -> Verdict:
+    """The verdict on a run: every detector that concerns it, read once, beside the control's."""
+    base = control.metrics if control else None
+    found = run_findings(brk, run.metrics, base)
+    control_found = run_findings(brk, base, base) if control else []
+    return Verdict(tag, brk, recipe, seed, run, control, found, control_found, fix_applied)
 
 
 def fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Callable]:
@@ -140,14 +171,16 @@ def fix_map(brk: Break, fix: Callable | Mapping[str, Callable]) -> dict[str, Cal
 def run_break(brk: Break, seed: int = 0, steps: int | None = None,
               fix: Callable | Mapping[str, Callable] | None = None, progress: bool = False,
               recipe: Recipe | None = None, blind: str | None = None) -> Verdict:
-    """Train the break (or the fix in its place) and the healthy control; detect side by side.
+    """Train the break (or the fix in its place: a {seam: function} map, or a lone function for a break of one
+    seam, see `fix_map`) beside the healthy control, and read the verdict.
 
     `blind` (a drill id) runs the break under that name only: its progress and errors say the id, and its
     run is not cached (a cache entry names the seams it replaced); the healthy control is cached as usual."""
     recipe = recipe or recipe_for(brk, steps)
-    replacements = dict(brk.replaces) if fix is None else {**brk.replaces, **fix_map(brk, fix)}
+    if fix is not None and not isinstance(fix, Mapping):
+        fix = fix_map(brk, fix)
+    changed = seams.not_healthy({**brk.replaces, **(fix or {})})
     owner = blind or (brk.tag if fix is None else f"the fix for {brk.tag}")
-    changed = {name: fn for name, fn in replacements.items() if fn is not seams.REGISTRY[name].healthy}
     if not changed:
         run = control = healthy_control(recipe, seed, progress)  # the fix is the healthy code itself
     elif seams.evaluation_only(changed):
@@ -159,6 +192,4 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
                  else (lambda: break_run(recipe, seed, changed, owner, progress, label)))
         run = _side_by_side(recipe, seed, train, progress)
         control = healthy_control(recipe, seed, progress)
-    findings = detect(brk.detectors, run.metrics, control.metrics, brk.thresholds)
-    control_findings = detect(brk.detectors, control.metrics, control.metrics, brk.thresholds)
-    return Verdict(brk, seed, run, control, findings, control_findings, fix is not None)
+    return judge(brk, brk.tag, recipe, seed, run, control, fix is not None)
