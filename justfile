@@ -89,6 +89,10 @@ lab: ready
     @root=""; if [ "$(id -u)" = 0 ]; then root="--allow-root"; fi; \
         {{python}} -m jupyterlab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $root
 
+# train broken-no-mask at seed 0 and copy its figures and verdict into docs/figures/ (commit what it writes)
+docs-figures: ready
+    @{{python}} tools/docs_figures.py
+
 # throughput and time-to-verdict table (figures, not a test)
 [no-exit-message]
 bench: ready
