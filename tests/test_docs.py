@@ -1,5 +1,5 @@
-"""The documentation site builds strictly, a broken link or a page left out of the navigation fails it, and
-the pages that list seams, detectors and recipes name every one."""
+"""The documentation site builds strictly, a broken link or a page left out of the navigation fails it, the
+README stays a front door, and the pages that list seams, detectors and recipes name every one."""
 import re
 import shutil
 from pathlib import Path
@@ -60,6 +60,13 @@ def test_a_broken_docs_tree_fails_the_strict_build(tmp_path, page, text):
         f.write(text)
     with pytest.raises((Abort, SnippetMissingError)):
         build(tmp_path, tmp_path / "site")
+
+
+def test_the_readme_is_a_front_door():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200, f"README.md has {len(lines)} lines; move detail into a page under docs/"
+    for marker in ("quickstart:start", "quickstart:end", "catalogue:start", "catalogue:end"):
+        assert f"<!-- {marker} -->" in lines
 
 
 def _rows(page: str) -> dict[str, str]:
