@@ -60,7 +60,7 @@ lint: ready
 # controls' competence again under another CPU's instruction set (MINIMODEL_ISA=avx2); then nbval over every notebook
 test *ARGS: ready
     @{{just_executable()}} --justfile {{justfile()}} lint
-    @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict --quiet --site-dir "$tmp/site"
+    @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict --site-dir "$tmp/site"
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && export MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" && \
         MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{python}} -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \
         if [ -z "{{ARGS}}" ]; then \
@@ -92,7 +92,7 @@ lab: ready
 
 # the documentation site from docs/ into site/ (strict: a broken link or a page missing from the nav fails)
 docs: ready
-    @NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict --quiet && echo "built site/; open site/index.html"
+    @NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict && echo "built site/; open site/index.html"
 
 # train broken-no-mask at seed 0 and copy its figures and verdict into docs/figures/ (commit what it writes)
 docs-figures: ready
