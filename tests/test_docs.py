@@ -67,6 +67,8 @@ def test_the_readme_is_a_front_door():
     assert len(lines) <= 200, f"README.md has {len(lines)} lines; move detail into a page under docs/"
     for marker in ("quickstart:start", "quickstart:end", "catalogue:start", "catalogue:end"):
         assert f"<!-- {marker} -->" in lines
+    targets = re.findall(r"\]\(([^)#]+)[^)]*\)", "\n".join(lines))  # links and images, anchors cut
+    assert targets and [t for t in targets if not (ROOT / t).exists()] == [], "README.md links to a missing file"
 
 
 def _rows(page: str) -> dict[str, str]:
