@@ -56,10 +56,11 @@ lint: ready
     @{{python}} -m ruff check .
 
 # (two pytest workers of one thread each; the healthy controls they train are cached for the notebooks)
-# lint, unit tests, the break contract on 3 seeds (the checker), CLI error paths; the controls' competence again
-# under another CPU's instruction set (MINIMODEL_ISA=avx2); then nbval over every notebook
+# lint, the docs built strictly, unit tests, the break contract on 3 seeds (the checker), CLI error paths; the
+# controls' competence again under another CPU's instruction set (MINIMODEL_ISA=avx2); then nbval over every notebook
 test *ARGS: ready
     @{{just_executable()}} --justfile {{justfile()}} lint
+    @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict --site-dir "$tmp/site"
     @tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT && export MINIMODEL_CACHE="${MINIMODEL_CACHE:-$tmp/cache}" && \
         MINIMODEL_THREADS=1 MINIMODEL_JOBS=1 {{python}} -m pytest -n ${TEST_WORKERS:-2} {{ARGS}} && \
         if [ -z "{{ARGS}}" ]; then \
@@ -88,6 +89,14 @@ notebooks: ready
 lab: ready
     @root=""; if [ "$(id -u)" = 0 ]; then root="--allow-root"; fi; \
         {{python}} -m jupyterlab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $root
+
+# the documentation site from docs/ into site/ (strict: a broken link or a page missing from the nav fails)
+docs: ready
+    @NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict && echo "built site/; open site/index.html"
+
+# train broken-no-mask at seed 0 and copy its figures and verdict into docs/figures/ (commit what it writes)
+docs-figures: ready
+    @{{python}} tools/docs_figures.py
 
 # throughput and time-to-verdict table (figures, not a test)
 [no-exit-message]

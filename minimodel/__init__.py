@@ -1,6 +1,6 @@
 """minimodel: a tiny GPT with named seams (this folder), and the lab around it (catalogue/, harness/, classroom/, ...).
 
-The README's Layout section maps every module; tests/test_layout.py keeps the layers apart.
+docs/contributors/layout.md maps every module; tests/test_layout.py keeps the layers apart.
 """
 from minimodel import settings as _settings
 

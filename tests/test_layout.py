@@ -118,25 +118,22 @@ def test_the_control_cache_digests_every_module_that_trains_or_measures():
     assert all(importlib.util.find_spec(name) is not None for name in TRAINING_CODE)
 
 
-def _readme_section(title: str) -> str:
-    text = (ROOT / "README.md").read_text()
-    start = text.index(f"## {title}")
-    return text[start:text.index("\n## ", start + 1)]
+DOCS = ROOT / "docs"
 
 
-def test_the_readme_layout_names_every_module_and_folder():
-    layout = _readme_section("Layout")
+def test_the_layout_page_names_every_module_and_folder():
+    layout = (DOCS / "contributors" / "layout.md").read_text()
     block = layout[layout.index("```"):]
     missing = [m for m, p in MODULES.items() if p.name != "__init__.py" and p.name not in block]
     folders = [d for d in PACKAGE.iterdir() if (d / "__init__.py").exists()]
-    folders += [ROOT / name for name in ("breaks", "bench", "notebooks", "solutions", "tests", "tools")]
+    folders += [ROOT / name for name in ("breaks", "bench", "notebooks", "solutions", "tests", "tools", "docs")]
     missing += [f"{d.name}/" for d in folders if f"{d.name}/" not in block]
     assert missing == []
     named = {w.strip("(),`") for w in block.split() if w.strip("(),`").endswith(".py") and "<" not in w}
     assert not [n for n in named if not list(ROOT.glob(f"**/{n}"))], "the layout names a file the tree lacks"
 
 
-def test_the_readme_adding_a_break_lists_what_just_new_prints():
-    section = _readme_section("Adding a break")
+def test_the_adding_a_break_page_lists_what_just_new_prints():
+    page = (DOCS / "contributors" / "adding-a-break.md").read_text()
     for step in next_steps("broken-SLUG")[1:5]:
-        assert step.split("#")[0].strip() in section, step
+        assert step.split("#")[0].strip() in page, step

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = shutil.ignore_patterns(".git", ".venv", "runs", "learners", "__pycache__", "*.egg-info", ".ruff_cache",
-                              ".pytest_cache", ".ipynb_checkpoints")
+                              ".pytest_cache", ".ipynb_checkpoints", "site")
 
 # what the contributor writes over the scaffold's placeholders, nothing else
 FILLED = {

@@ -56,7 +56,7 @@ class Break:
     expect: str = "symptom"
     checks: tuple[Symptom, ...] = ()  # detectors that stay quiet both under the break and with the fix
     # why this break runs on a model stopped before it learned its task (with `steps`); empty: the
-    # healthy control must be competent, as every other break's is (DESIGN: "Healthy means competent")
+    # healthy control must be competent, as every other break's is (minimodel/competence.py)
     half_trained: str = ""
     module: str = field(default="", compare=False)  # breaks.bNN_slug, filled in by discovery
 

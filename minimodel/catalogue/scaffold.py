@@ -46,7 +46,7 @@ PLACEHOLDER_SEAM = '''def TODO_seam(x):  # TODO copy a seam from minimodel/seams
 
 
 def next_steps(tag: str) -> list[str]:
-    """What a contributor does after `just new`, in order (the README's "Adding a break" says the same)."""
+    """What a contributor does after `just new`, in order (docs/contributors/adding-a-break.md says the same)."""
     return ["plant the bug in the seam's copy (its line marked # BUG:) and fill in every TODO",
             f"just check --drift --only {tag}        # the declaration is complete",
             f"just check --seeds 0-9 --only {tag}    # the symptom fires with a margin, the fix clears it",

@@ -1,6 +1,6 @@
 """`just exp report-target-masking`: the source report's tables retrained here, cell by cell, into a results file.
 
-The report (shared/reports/target-masking-report.md) trained a 6-layer, 4-head, 128-wide GPT on
+The source report (one of the experiment reports the catalogue draws on) trained a 6-layer, 4-head, 128-wide GPT on
 10,000 unpadded 2-digit sums, packed in blocks of 16 and 64, with the loss on the whole stream
 ("No Mask") or under an answer-only mask computed per block ("Target Mask", the lab's
 broken-truncated-mask). This trains every cell (experiment, mask, seed) of its three tables on that
