@@ -123,6 +123,11 @@ drill *ARGS: ready
 grade DIR *ARGS: ready
     @{{python}} -m minimodel.cli grade {{DIR}} {{ARGS}}
 
+# the catalogue's pages from the breaks and what `just check` measured: the README's listing, docs/measurements/
+[no-exit-message]
+catalogue: ready
+    @{{python}} -m minimodel.cli catalogue
+
 # answer keys for grading learners who have no run: solutions/<bNN_slug>/answer_key.json
 [no-exit-message]
 answer-keys *ARGS: ready

@@ -1,4 +1,4 @@
-"""`just check` fails on drift: a missing or stale answer key or README catalogue row, each with its fixing command."""
+"""`just check` fails on drift: a missing or stale answer key or catalogue page, each with its fixing command."""
 import json
 
 from typer.testing import CliRunner
@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 from minimodel.catalogue import find_break, load_catalogue
 from minimodel.cli import app
 from minimodel.harness.answer_keys import key_path, key_problems
-from minimodel.harness.drift import ROOT, readme_problems
+from minimodel.harness.drift import ROOT
+from minimodel.harness.measurements import PAGE, RESULTS, catalogue_problems, write_catalogue
 
 NO_MASK = find_break("broken-no-mask")
 
@@ -33,16 +34,16 @@ def test_an_answer_key_that_is_missing_damaged_or_made_for_other_questions(tmp_p
     assert "not readable JSON" in key_problems(NO_MASK, tmp_path)[0]
 
 
-def test_a_readme_row_that_is_missing_stale_or_for_no_break(tmp_path):
+def test_the_catalogue_pages_are_generated_and_a_stale_row_is_caught(tmp_path):
     catalogue = load_catalogue()
-    assert readme_problems(catalogue, ROOT / "README.md") == []
-    rows = [f"| `{b.tag}` | {b.title} | fires | 100 % | 1 s |" for b in catalogue[1:]]
-    rows[0] = rows[0].replace(catalogue[1].title, "an old title")
-    rows.append("| `broken-gone` | Removed | - | - | - |")
-    readme = tmp_path / "README.md"
-    readme.write_text("## The catalogue\n\n| tag | title |\n|---|---|\n" + "\n".join(rows) + "\n")
-    problems = readme_problems(catalogue, readme)
-    assert len(problems) == 3
-    assert f"no catalogue row for {catalogue[0].tag}" in problems[0] and "just check --seeds 0-9" in problems[0]
-    assert f"row for {catalogue[1].tag} has the title 'an old title'" in problems[1]
-    assert "row for broken-gone, which is no break" in problems[2]
+    assert catalogue_problems(catalogue) == []
+    root = tmp_path / "repo"
+    (root / PAGE).parent.mkdir(parents=True)
+    (root / "README.md").write_text((ROOT / "README.md").read_text().replace(catalogue[1].title, "an old title"))
+    (root / PAGE).write_text((ROOT / PAGE).read_text())
+    (root / RESULTS).mkdir()
+    (problem,) = catalogue_problems(catalogue, root)
+    assert "README.md is outdated" in problem and "just catalogue" in problem
+    assert write_catalogue(catalogue, echo=lambda _: None, root=root) == 1
+    assert catalogue_problems(catalogue, root) == [] and catalogue[1].title in (root / "README.md").read_text()
+    assert catalogue_problems(catalogue[:-1], root)  # a break gone: its row must go too

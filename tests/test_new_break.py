@@ -78,7 +78,9 @@ def test_a_new_break_is_one_file_and_passes_its_contract(tmp_path):
     made = _python(repo, "-m", "minimodel.cli", "new", "averaged-padding", "--seam", "loss_mask",
                    "--recipe", "padded-rows")
     assert made.returncode == 0, made.stderr
-    path = repo / "breaks" / "b18_averaged_padding.py"
+    number = max(int(p.name[1:3]) for p in (ROOT / "breaks").glob("b[0-9][0-9]_*.py")) + 1
+    slug = f"b{number:02d}_averaged_padding"
+    path = repo / "breaks" / f"{slug}.py"
     assert str(path.relative_to(repo)) in made.stdout and "just check --drift --only broken-averaged-padding" \
         in made.stdout
     scaffold = path.read_text()
@@ -92,14 +94,21 @@ def test_a_new_break_is_one_file_and_passes_its_contract(tmp_path):
     path.write_text(scaffold)
     after = _files(repo)
     assert {f for f in after.keys() | before.keys() if after.get(f) != before.get(f)} == \
-        {"breaks/b18_averaged_padding.py"}  # the only file written
+        {f"breaks/{slug}.py"}  # the only file written by hand
     drift = _python(repo, "-m", "minimodel.cli", "check", "--drift", "--only", "broken-averaged-padding")
     assert drift.returncode == 1 and "broken-averaged-padding      ok" in drift.stdout  # complete, but not done:
-    for step in ("notebooks/b18_averaged_padding.ipynb is missing", "just answer-keys --only broken-averaged-padding",
-                 "no catalogue row for broken-averaged-padding"):
+    for step in (f"notebooks/{slug}.ipynb is missing", "just answer-keys --only broken-averaged-padding",
+                 "README.md is outdated", "just catalogue", "just drill outcomes"):
         assert step in drift.stdout, drift.stdout
     checked = _python(repo, "-c", CONTRACT)
     assert checked.returncode == 0, checked.stderr[-2000:]
     result = json.loads(checked.stdout.strip().splitlines()[-1])
-    assert result["library"].startswith(str(repo)) and result["module"] == "breaks.b18_averaged_padding"
+    assert result["library"].startswith(str(repo)) and result["module"] == f"breaks.{slug}"
     assert result["metadata"] == [] and result["contract"] == []
+    for command in (["-m", "minimodel.notebooks"], ["-m", "minimodel.cli", "answer-keys", "--only", "averaged-padding"],
+                    ["-m", "minimodel.cli", "catalogue"],
+                    ["-m", "minimodel.cli", "drill", "outcomes", "--only", "averaged-padding"]):
+        done = _python(repo, *command)  # the commands `just new` lists: every other file follows from the break
+        assert done.returncode == 0, (command, done.stdout[-1000:], done.stderr[-1000:])
+    drift = _python(repo, "-m", "minimodel.cli", "check", "--drift", "--only", "broken-averaged-padding")
+    assert drift.returncode == 0, drift.stdout

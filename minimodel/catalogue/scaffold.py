@@ -52,8 +52,8 @@ def next_steps(tag: str) -> list[str]:
             f"just check --seeds 0-9 --only {tag}    # the symptom fires with a margin, the fix clears it",
             "just notebooks                          # its learner and solution notebooks",
             f"just answer-keys --only {tag}           # solutions/<bNN_slug>/answer_key.json",
-            "add its row to the README's catalogue  # `just check --drift` names a missing or stale row",
-            "just drill outcomes                     # the blind drill's outcomes, with the break in its pool"]
+            "just catalogue                          # its row in the README and on the measurement page",
+            f"just drill outcomes --only {tag}        # the blind drill's outcomes, with the break in its pool"]
 
 
 class ScaffoldError(ValueError):

@@ -98,14 +98,16 @@ def reveal(learner: str = typer.Option(..., help="your name")) -> None:
 
 
 @drill_app.command()
-def outcomes(seed: int = typer.Option(0, help="the drill's seed")) -> None:
+def outcomes(seed: int = typer.Option(0, help="the drill's seed"),
+             only: str = typer.Option(None, help="run this break only (tag or id) and keep the others' outcomes; "
+                                      "refused when the pool's detectors changed")) -> None:
     """Run every break of the drill's pool; write solutions/drill_outcomes.json (`just check` and grading read it)."""
     from minimodel.harness import drill_pool
     from minimodel.files import write_json
 
     use_threads()
     breaks = drill_pool.pool()
-    data = drill_pool.build_outcomes(breaks, seed, echo=typer.echo)
+    data = _run(lambda: drill_pool.build_outcomes(breaks, seed, echo=typer.echo, only=only))
     write_json(drill_pool.outcomes_path(), data)
     problems = drill_pool.distinguishability_problems(breaks, data)
     for p in problems:

@@ -150,9 +150,10 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
 def check(seeds: str = typer.Option("0", help="seeds for the break contract: a range 0-9, a list 0,2,5, or both"),
           only: str = typer.Option(None, help="check one break (tag or id)"),
           jobs: int = typer.Option(None, help="processes (default: cores / MINIMODEL_THREADS)"),
-          drift: bool = typer.Option(False, "--drift", help="no training: metadata, notebooks, answer keys and "
-                                     "README rows only (seconds)")) -> None:
-    """The catalogue checker: metadata, each break's contract with a margin (fires broken, quiet fixed), and drift."""
+          drift: bool = typer.Option(False, "--drift", help="no training: metadata, notebooks, answer keys, "
+                                     "the catalogue's pages and the drill's outcomes only (seconds)")) -> None:
+    """The catalogue checker: metadata, each break's contract with a margin (fires broken, quiet fixed), and drift.
+    What the contract measured goes into docs/measurements/check/ and the catalogue's pages."""
     from minimodel import settings
     from minimodel.harness.checker import run_checks
     from minimodel.harness.parallel import parse_seeds
@@ -162,8 +163,25 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
     except ValueError as e:
         fail(str(e))
     use_threads(announce=True)
-    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True, contract=not drift)
+    command = f"MINIMODEL_THREADS={settings.threads()} MINIMODEL_ISA={settings.isa()} just check --seeds {seeds}" + \
+        (f" --only {only}" if only else "")
+    ok = run_checks(seed_list, only, echo=typer.echo, jobs=jobs or settings.jobs(), table=True, contract=not drift,
+                    command=command)
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def catalogue() -> None:
+    """Write the catalogue's pages from the breaks and what `just check` measured: the README's listing and
+    docs/measurements/index.md."""
+    from minimodel.catalogue import load_catalogue
+    from minimodel.harness.measurements import MeasurementsError, write_catalogue
+
+    try:
+        changed = write_catalogue(load_catalogue(), echo=typer.echo)
+    except MeasurementsError as e:
+        fail(str(e))
+    typer.echo(f"{changed} file(s) changed")
 
 
 @app.command()

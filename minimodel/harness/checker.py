@@ -60,7 +60,10 @@ def seed_readings(brk: Break, seed: int, summary: dict | None = None,
     leaves out the check that the healthy control learned its task with the margin."""
     broken = run_break(brk, seed)
     if summary is not None:
-        summary.update(brk=headline(broken.run.metrics), control=headline(broken.control.metrics))
+        c = broken.control.metrics
+        summary.update(seed=seed, brk=headline(broken.run.metrics), control=headline(c),
+                       competence={"steps": c["steps"], "steps_to_bar": c.get("steps_to_bar"),
+                                   "score": competence.score(c)})
     fixed = run_break(brk, seed, fix=brk.fix)
     other = []
     if with_competence and not brk.half_trained:
@@ -127,9 +130,11 @@ def margin_table(readings: list[Reading]) -> list[str]:
 
 
 def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int = 1,
-               table: bool = False, contract: bool = True) -> bool:
+               table: bool = False, contract: bool = True, command: str = "just check") -> bool:
     """Every break's metadata and (unless `contract` is False) its contract on these seeds, then the drift of
-    what is generated from or written about the breaks; True when all of it holds."""
+    what is generated from or written about the breaks; True when all of it holds. What the contract measured
+    goes into docs/measurements/check/ (`just catalogue` makes the catalogue's pages from it)."""
+    from minimodel.harness import measurements
     from minimodel.harness.parallel import map_jobs
 
     catalogue = load_catalogue()
@@ -151,6 +156,8 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int 
                 summaries.append(summary)
             problems += [r.problem() for r in readings if not r.ok]
         ok &= not problems
+        if readings:
+            measurements.save({brk.tag: measurements.entry(seeds, readings, summaries, problems)}, command)
         status = "ok" if not problems else "FAILED"
         what = f"{time.perf_counter() - t0:.1f} s, seeds {_seed_text(seeds)}" if contract else "metadata, no contract"
         echo(f"{brk.tag:<28} {status:<7} ({what})")
@@ -159,7 +166,9 @@ def run_checks(seeds: list[int], only: str | None = None, echo=print, jobs: int 
                 echo(row)
         for p in problems:
             echo(f"    - {p}")
-    drift = drift_problems(catalogue, every_break=not only)
+    if contract:  # the catalogue's pages show what was just measured
+        measurements.write_catalogue(load_catalogue(), echo=lambda _: None)
+    drift = drift_problems(catalogue)
     echo("generated files and the README: " + ("current" if not drift else "OUTDATED"))
     for p in drift:
         echo(f"    - {p}")

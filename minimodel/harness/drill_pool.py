@@ -87,12 +87,23 @@ def outcomes_path(root: Path | None = None) -> Path:
     return (root if root is not None else settings.solutions_root()) / "drill_outcomes.json"
 
 
-def build_outcomes(breaks: list[Break], seed: int = 0, echo=print) -> dict:
-    """Each break's run (seed 0, its recipe) read by every detector of the pool: what the drill shows."""
+def build_outcomes(breaks: list[Break], seed: int = 0, echo=print, only: str | None = None) -> dict:
+    """Each break's run (seed 0, its recipe) read by every detector of the pool: what the drill shows. With
+    `only`, that break's run, the others' outcomes kept from the stored file (which must read the same detectors)."""
     from minimodel.harness.verdict import run_break
 
     names = detectors(breaks)
     out = {"format": FORMAT, "seed": seed, "detectors": names, "generated_at": now(), "breaks": {}}
+    if only:
+        stored = load_outcomes()
+        if stored is None or stored.get("detectors") != names or stored.get("seed") != seed:
+            raise DrillError("the stored outcomes read other detectors (or another seed): run every break with: "
+                             "just drill outcomes")
+        chosen = [b for b in breaks if only in (b.tag, b.id)]
+        if not chosen:
+            raise DrillError(f"{only!r} is not a break of the drill's pool")
+        out["breaks"] = {tag: e for tag, e in stored["breaks"].items() if tag in {b.tag for b in breaks}}
+        breaks = chosen
     for b in breaks:
         v = run_break(b, seed)
         found, base = readouts(names, v.run.metrics, v.control.metrics)
