@@ -1,6 +1,7 @@
 """One run of a recipe, seams replaced or not: build, train, then measure everything side by side."""
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,16 @@ def run_data(recipe: Recipe, seed: int):
     return task, train_data, val_data.fixed_batches(recipe.eval_batches), train_data.fixed_batches(recipe.eval_batches)
 
 
+def training_batches(recipe: Recipe, task: Task, train_data, seed: int) -> Callable:
+    """What each training step samples: the recipe's batches, after `pretrain_steps` steps of language modelling
+    (the loss on every token of the same examples), as fine-tuning starts from a pretrained model."""
+    if not recipe.pretrain_steps:
+        return train_data.sample
+    lm = BATCHERS[recipe.batching](task, task.train, recipe.block_size, recipe.batch_size, "all", seed=seed)
+    step = itertools.count()
+    return lambda: (lm if next(step) < recipe.pretrain_steps else train_data).sample()
+
+
 def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] | None = None,
             owner: str = "a replacement", progress: bool = False, label: str = "train",
             after_step: Callable[[int, GPT, Task], None] | None = None) -> RunResult:
@@ -74,7 +85,8 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
             if after_step is not None:
                 after_step(step, model, task)
 
-        losses = train(model, train_data.sample, recipe, progress=progress, label=label, after_step=watch)
+        losses = train(model, training_batches(recipe, task, train_data, seed), recipe, progress=progress,
+                       label=label, after_step=watch)
         metrics = measure(model, task, recipe, val_batches, train_probe)
     metrics.update(training_facts(task, recipe, losses, leak, loss_init), steps_to_bar=next(iter(reached), None),
                    accumulation_gap=accumulation)
