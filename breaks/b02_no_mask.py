@@ -49,8 +49,8 @@ BREAK = Break(
         "generation, where the future does not exist yet, fails. The entropy floor exposes the leak "
         "from the loss curve alone, and the leak test exposes it before any training. (A source report "
         "says the samples collapse into one repeated token; on this lab's runs they do not reliably: "
-        "every seed gets almost every sum wrong, AR exact match 0-0.75 % against the control's "
-        "97-100 %, but the wrong answers are well formed on most seeds, so the lab shows the TF-AR gap.)",
+        "almost every sum comes out wrong, but mostly as well-formed wrong answers, so the lab declares the "
+        "TF-AR gap: the numbers are on its measurement page.)",
     seen_in="From-scratch attention in tutorials and forks: a `tril` buffer registered but never "
             "applied, or dropped when moving to `scaled_dot_product_attention` without "
             "`is_causal=True` or an `attn_mask`.",

@@ -34,10 +34,10 @@ BREAK = Break(
     ),
     cause="Padding tokens are left in the targets, so two fifths of the targets the loss averages "
           "over are the trivial prediction of more padding.",
-    why="The reported loss drops to 0.6 of a masked run's on every seed 0-9, because 40 % of its "
-        "targets are PAD after PAD, while the answers are learned as well as with the mask (exact "
-        "match 97.3-100 % beside 97.5-100 %). So comparisons with any run that masks padding are "
-        "meaningless, and a loss curve stops being evidence of learning about the answers.",
+    why="The reported loss drops far below a masked run's, because two fifths of its targets are PAD after "
+        "PAD, while the answers are learned as well as with the mask (the exact matches are on the "
+        "measurement page). So comparisons with any run that masks padding are meaningless, and a loss "
+        "curve stops being evidence of learning about the answers.",
     seen_in="Fine-tuning scripts that set `labels = input_ids` for padded batches and forget to "
             "replace the pad id with -100 (a frequent question on the Hugging Face forums).",
 )

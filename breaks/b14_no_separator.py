@@ -43,9 +43,8 @@ BREAK = Break(
           "model cannot tell where the prompt ends and the answer begins.",
     why="A prompt format is part of the model's input, not decoration: without a delimiter, "
         "variable-length fields run into each other and a share of the prompts becomes genuinely "
-        "ambiguous, which also makes the whole task harder to learn: on every seed 0-9 the run "
-        "without separator ends 17-77 points of exact match below the control (22-81 % against "
-        "97.5-100 %). Zero-padded operands would have hidden the bug, "
+        "ambiguous, which also makes the whole task harder to learn: the run without separator ends "
+        "well below the control's exact match. Zero-padded operands would have hidden the bug, "
         "since every prompt would end at the same position.",
     seen_in="Prompt templates for fine-tuning that concatenate instruction and response without the "
             "response marker, or chat templates applied in training but not at inference (or the "

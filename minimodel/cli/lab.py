@@ -13,7 +13,8 @@ REPORT = "report-target-masking"
 
 
 @app.command()
-def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample, or report-target-masking (the source "
+def exp(name: str = typer.Argument(..., help="17-train-mini, 17-sample (phase 17 of the curriculum: train a mini GPT, "
+                                   "sample from it), or report-target-masking (the source "
                                    "report's table retrained beside its numbers; tens of minutes)"),
         tag: str = typer.Option(None, help="baseline, or a break's tag such as broken-no-mask"),
         steps: int = typer.Option(None, help="training steps (default: the break's recipe; the report: 2000)"),
