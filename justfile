@@ -128,6 +128,11 @@ grade DIR *ARGS: ready
 catalogue: ready
     @{{python}} -m minimodel.cli catalogue
 
+# docs/target-masking-report.md from the cells `just exp report-target-masking` saved
+[no-exit-message]
+report-page: ready
+    @{{python}} -m minimodel.cli report-page
+
 # answer keys for grading learners who have no run: solutions/<bNN_slug>/answer_key.json
 [no-exit-message]
 answer-keys *ARGS: ready

@@ -171,6 +171,19 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command("report-page")
+def report_page() -> None:
+    """Write docs/target-masking-report.md from the cells `just exp report-target-masking` saved."""
+    from minimodel.harness.target_masking_page import PAGE, write_page
+    from minimodel.harness.target_masking_report import RESULTS
+
+    try:
+        changed = write_page()
+    except ValueError as e:
+        fail(str(e))
+    typer.echo(f"{'wrote' if changed else 'unchanged:'} {PAGE} (from {RESULTS})")
+
+
 @app.command()
 def catalogue() -> None:
     """Write the catalogue's pages from the breaks and what `just check` measured: the README's listing and
