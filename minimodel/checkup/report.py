@@ -27,6 +27,11 @@ def skipped(name: str, threshold: float, why: str) -> Finding:
     return Finding(name, False, None, threshold, f"not measured: {why}")
 
 
+def failed(detector: Detector, why: str) -> Finding:
+    """A check whose call into the model raised, with a keyword the model takes: fired (a crash is not quiet)."""
+    return Finding(detector.name, True, None, detector.threshold, f"{detector.describe}: the model failed; {why}")
+
+
 @dataclass
 class Report:
     title: str
