@@ -75,10 +75,12 @@ class Adapter:
 
     def loss(self, idx: torch.Tensor, labels: torch.Tensor, num_items: int | None = None) -> torch.Tensor:
         """The learner's loss on labels aligned with the ids; `num_items`: the whole batch's supervised count."""
+        return self._learners_loss(self.logits(idx), labels, num_items)
+
+    def _learners_loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items: int | None = None):
         if self.loss_fn is None:
             raise Unsupported(f"no loss to train with: {LOSS_FN}")
         extra = {"num_items_in_batch": num_items} if num_items is not None and self.counts_items else {}
-        logits = self.logits(idx)
         try:
             return self.loss_fn(logits, labels, **extra)
         except Exception as e:  # the learner's code: one line
@@ -91,9 +93,11 @@ class Adapter:
         then micro-batches' losses add up; else a training loop divides each by the number of micro-batches."""
         return "num_items_in_batch" in parameters_of(self.loss_fn) or takes_any_keyword(self.loss_fn)
 
-    def training_loss(self, ids: torch.Tensor) -> torch.Tensor:
-        """The loss a training step backpropagates on ids (B, T), every next token a target."""
-        return self.loss(ids, ids)
+    def training_pass(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One training forward on ids (B, T), every next token a target: the loss to backpropagate, and the
+        logits (B, T - 1, V) that predict ids[:, 1:]."""
+        logits = self.logits(ids)
+        return self._learners_loss(logits, ids), logits[:, :-1]
 
     def accumulation_gap(self, idx: torch.Tensor, labels: torch.Tensor, k: int) -> float:
         """|gradient accumulated over k micro-batches, as a training loop adds them - the full batch's| / |full|."""
@@ -130,10 +134,11 @@ class TargetsAdapter(Adapter):
     def logits(self, idx: torch.Tensor) -> torch.Tensor:
         return unwrap(call(self.model, idx, targets=idx))  # any valid targets: they only make it keep every position
 
-    def training_loss(self, ids: torch.Tensor) -> torch.Tensor:
+    def training_pass(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.loss_fn is not None:
-            return super().training_loss(ids)
-        return call(self.model, ids[:, :-1], targets=ids[:, 1:])[1]
+            return super().training_pass(ids)
+        logits, loss = call(self.model, ids[:, :-1], targets=ids[:, 1:])
+        return loss, logits
 
 
 class HFAdapter(Adapter):
@@ -188,6 +193,13 @@ class HFAdapter(Adapter):
         extra = {"num_items_in_batch": num_items} if num_items is not None and self.counts_items else {}
         return self._call(idx, labels=labels, **extra).loss
 
+    def training_pass(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.loss_fn is not None:
+            return super().training_pass(ids)
+        self._need("labels", f"no loss of its own: {LOSS_FN}")
+        out = self._call(ids, labels=ids)
+        return out.loss, unwrap(out)[:, :-1]
+
     @property
     def counts_items(self) -> bool:
         if self.loss_fn is not None:
@@ -216,11 +228,12 @@ class LabAdapter(Adapter):
         steps += [call(self.model, idx[:, t:t + 1], cache=cache)[0] for t in range(cut, idx.shape[1])]
         return torch.cat(steps, dim=1)  # (B, T, V)
 
-    def training_loss(self, ids: torch.Tensor) -> torch.Tensor:
+    def training_pass(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.loss_fn is not None:
-            return super().training_loss(ids)
+            return super().training_pass(ids)
         x, y = seams.next_token_targets(ids)  # (B, T - 1) inputs and their targets, as the lab's batches make them
-        return call(self.model, x, targets=y)[1]
+        logits, loss = call(self.model, x, targets=y)
+        return loss, logits
 
     def accumulation_gap(self, idx: torch.Tensor, labels: torch.Tensor, k: int) -> float:
         if self.loss_fn is not None:

@@ -60,38 +60,40 @@ def overfit(s: Subject) -> list[Finding]:
         learner = s.adapter.copy()
         with torch.random.fork_rng():  # dropout draws from a seeded generator, the caller's stays where it was
             torch.manual_seed(s.seed)
-            steps, first, last = _train(learner, s.optimizer, ids)
+            reached, steps, first, last = _train(learner, s.optimizer, ids)
         wrong = _recall(learner, ids)
     except Unsupported as e:
         return [skipped(d.name, d.threshold, str(e)) for d in detectors]
     except CheckupError as e:
         return [failed(d, str(e)) for d in detectors]
-    note = f"loss {first:.3g} -> {last:.3g} in {min(steps, MAX_STEPS)} steps, on a copy"
-    return [judge(CANNOT_OVERFIT, {"steps": steps}, OVERFIT_CAUSE, note),
+    note = f"loss {first:.3g} -> {last:.3g} in {steps} steps, on a copy"
+    return [judge(CANNOT_OVERFIT, {"steps": reached}, OVERFIT_CAUSE, note),
             judge(NOT_RECALLED, {"share": wrong}, RECALL_CAUSE, note=f"{ids.shape[1] - 1} tokens generated")]
 
 
-def _train(learner, make_optimizer, ids: torch.Tensor) -> tuple[int, float, float]:
-    """Train until the loss is down by REDUCTION: (steps it took, or MAX_STEPS + 1), first loss, last loss."""
+def _train(learner, make_optimizer, ids: torch.Tensor) -> tuple[int, int, float, float]:
+    """Train until the loss is down by REDUCTION and every next token is the teacher-forced argmax (memorised), or
+    MAX_STEPS: (the step the loss got there, MAX_STEPS + 1 if never; steps trained; first loss; last loss)."""
     model = learner.module.train()
     try:
         opt = make_optimizer(model)
     except Exception as e:  # the learner's code: one line
         raise CheckupError(f"optimizer(model) failed ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]})"
                            ) from None
-    first = last = None
+    first, reached = None, MAX_STEPS + 1
     with torch.enable_grad():
         for step in range(1, MAX_STEPS + 1):
             opt.zero_grad(set_to_none=True)
-            loss = learner.training_loss(ids)
+            loss, logits = learner.training_pass(ids)  # logits (1, T - 1, V) predict ids[:, 1:]
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # as transformers' overfit test does
             opt.step()
-            last = loss.item()
-            first = last if first is None else first
-            if last <= (1 - REDUCTION) * first:
-                return step, first, last
-    return MAX_STEPS + 1, first, last
+            first = loss.item() if first is None else first
+            if loss.item() <= (1 - REDUCTION) * first:
+                reached = min(reached, step)
+                if bool((logits.argmax(dim=-1) == ids[:, 1:]).all()):  # memorised: now generation must recall it
+                    return reached, step, first, loss.item()
+    return reached, MAX_STEPS, first, loss.item()
 
 
 @torch.no_grad()
