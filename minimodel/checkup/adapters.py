@@ -61,6 +61,10 @@ class Adapter:
     def logits(self, idx: torch.Tensor) -> torch.Tensor:
         return unwrap(call(self.model, idx))
 
+    def next_logits(self, idx: torch.Tensor) -> torch.Tensor:
+        """The last position's logits (B, V): what greedy generation reads."""
+        return self.logits(idx)[:, -1]
+
     def padded(self, idx: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Logits (B, T, V) of padded rows, `mask` (B, T) 1 on a real token; positions count real tokens."""
         raise Unsupported("its forward takes ids only (no attention_mask)")
@@ -162,6 +166,11 @@ class HFAdapter(Adapter):
 
     def logits(self, idx: torch.Tensor) -> torch.Tensor:
         return unwrap(self._call(idx))
+
+    def next_logits(self, idx: torch.Tensor) -> torch.Tensor:
+        if "logits_to_keep" not in self.takes:
+            return super().next_logits(idx)
+        return unwrap(self._call(idx, logits_to_keep=1))[:, -1]  # the output layer on one position, not T
 
     def padded(self, idx: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         self._need("attention_mask", "padding cannot be hidden")

@@ -102,5 +102,5 @@ def _recall(learner, ids: torch.Tensor) -> float:
     learner.module.eval()
     out = ids[:, :1]  # (1, 1)
     for _ in range(ids.shape[1] - 1):
-        out = torch.cat([out, learner.logits(out)[:, -1].argmax(dim=-1, keepdim=True)], dim=1)
+        out = torch.cat([out, learner.next_logits(out).argmax(dim=-1, keepdim=True)], dim=1)
     return float((out[:, 1:] != ids[:, 1:]).float().mean())
