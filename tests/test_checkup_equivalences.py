@@ -42,14 +42,21 @@ class KeywordLM(nn.Module):
 
 
 def _loss(shift=True, per_batch_mean=True):
-    """A learner's loss_fn(logits, labels): aligned labels, shifted here (or not: the mistake)."""
-    def loss_fn(logits, labels, num_items_in_batch=None):
+    """A learner's loss_fn(logits, labels): aligned labels, shifted here (or not: a mistake), each micro-batch's own
+    mean (the mistake transformers fixed in 2024), or the sum over the whole batch's count."""
+    def summed(logits, labels):
         if shift:
             logits, labels = logits[:, :-1], labels[:, 1:]
-        summed = F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1), ignore_index=-100, reduction="sum")
-        count = num_items_in_batch if num_items_in_batch is not None and not per_batch_mean else (labels != -100).sum()
-        return summed / count
-    return loss_fn
+        return F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1), reduction="sum"), (labels != -100).sum()
+
+    def mean(logits, labels):
+        total, count = summed(logits, labels)
+        return total / count
+
+    def counted(logits, labels, num_items_in_batch=None):
+        total, count = summed(logits, labels)
+        return total / (count if num_items_in_batch is None else num_items_in_batch)
+    return mean if per_batch_mean else counted
 
 
 def _adam(lr=1e-3):
@@ -133,3 +140,17 @@ def test_the_labs_gpt_takes_every_check_with_its_own_defaults():
 def test_unknown_check_names_are_one_line_errors():
     with pytest.raises(CheckupError, match="unknown check.*'nope'.*checks are: leak, prefix, init_loss, left_padding"):
         checkup.model(KeywordLM(), V, checks=["cache", "nope"])
+
+
+def test_the_checkup_page_has_a_worked_example_of_every_finding():
+    from pathlib import Path
+
+    from minimodel.checkup import batch_checks, generation_checks
+    from minimodel.checkup.model_checks import CHECKS
+    from minimodel.detectors import Detector
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "checkup.md").read_text()
+    names = [d.name for c in CHECKS.values() for d in c.detectors]
+    names += [d.name for module in (batch_checks, generation_checks) for d in vars(module).values()
+              if isinstance(d, Detector)]
+    assert [n for n in names if f"\n| `{n}` |" not in page] == []
