@@ -3,43 +3,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from test_checkup_cli import FACTORIES
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
 
 PLUGIN = "minimodel.checkup.pytest_plugin"
-MY_MODEL = '''
-import torch
-import torch.nn as nn
-
-
-class LM(nn.Module):
-    def __init__(self, causal=True, V=20, C=16):
-        super().__init__()
-        torch.manual_seed(0)
-        self.causal, self.tok = causal, nn.Embedding(V, C)
-        self.attn, self.head = nn.MultiheadAttention(C, 2, batch_first=True), nn.Linear(C, V)
-
-    def forward(self, idx):
-        x = self.tok(idx)
-        T = idx.shape[1]
-        mask = torch.ones(T, T, dtype=torch.bool).triu(1) if self.causal else None
-        y, _ = self.attn(x, x, x, attn_mask=mask)
-        return self.head(x + y)
-
-
-def build():
-    return LM()
-
-
-def no_mask():
-    return LM(causal=False)
-
-
-def loss_fn(logits, labels, num_items_in_batch):
-    summed = nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), reduction="sum")
-    return summed / num_items_in_batch
-'''
 
 
 @pytest.fixture
@@ -47,7 +16,7 @@ def door(pytester, monkeypatch):
     """A learner's folder with their model file; pytest runs in a process of its own, as it would for them."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's lab
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # only the plugin named with -p: a quick start
-    pytester.makepyfile(my_model=MY_MODEL)
+    pytester.makepyfile(my_model=FACTORIES)  # healthy(), no_mask(), counted_loss(...)
 
     def run(target, *args):
         return pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider", "--checkup", target,
@@ -56,8 +25,8 @@ def door(pytester, monkeypatch):
 
 
 def test_each_check_is_a_test_skipped_with_its_reason_when_the_model_cannot_take_it(door):
-    result = door("my_model.py:build", "--checkup-checks", "leak,left_padding,accumulation",
-                  "--checkup-loss-fn", "my_model.py:loss_fn", "-rs", "-v")
+    result = door("my_model.py:healthy", "--checkup-checks", "leak,left_padding,accumulation",
+                  "--checkup-loss-fn", "my_model.py:counted_loss", "-rs", "-v")
     result.assert_outcomes(passed=2, skipped=1)
     result.stdout.fnmatch_lines(["*checkup::leak PASSED*", "*checkup::left_padding SKIPPED*",
                                  "*checkup::accumulation PASSED*",
