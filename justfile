@@ -123,7 +123,8 @@ drill *ARGS: ready
 grade DIR *ARGS: ready
     @{{python}} -m minimodel.cli grade {{DIR}} {{ARGS}}
 
-# the catalogue's pages from the breaks and what `just check` measured: the README's listing, docs/measurements/
+# the catalogue's pages from the breaks and what `just check` measured: the README's listing, docs/measurements/,
+# the breaks x checks matrix on docs/checkup.md
 [no-exit-message]
 catalogue: ready
     @{{python}} -m minimodel.cli catalogue

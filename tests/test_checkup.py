@@ -233,6 +233,16 @@ def test_double_shift_fires_when_declared_aligned_or_shifted_twice():
     labels = once["labels"]
     twice = dict(once, labels=torch.cat([labels[:, 1:], torch.full_like(labels[:, :1], -100)], dim=1))
     assert checkup.batch(twice)["labels_double_shifted"].fired
+    unshifted = checkup.batch(_batch(), shifted=True)  # declared the next tokens, given the inputs themselves
+    assert unshifted["labels_not_shifted"].fired and unshifted["labels_not_shifted"].value == 1.0
+    assert not checkup.batch(once, shifted=True)["labels_not_shifted"].fired
+
+
+def test_an_x_y_pair_cut_from_a_row_carries_its_eos_in_y():
+    """nanoGPT's (x, y) = (row[:-1], row[1:]): the stop token is the last target, never an input."""
+    row = torch.tensor([[BOS, 5, 6, 7, 8, EOS]])
+    report = checkup.batch({"input_ids": row[:, :-1], "labels": row[:, 1:]}, eos_id=EOS, shifted=True)
+    assert report["eos_never_supervised"].value == 1 and not report["rows_truncated"].fired
 
 
 def test_completion_mask_in_the_batch_finds_prompt_and_ignored_answer_tokens():

@@ -13,6 +13,7 @@ FACTORIES = textwrap.dedent('''
     """A learner's model file: a tiny causal LM, with or without its mask."""
     import torch
     import torch.nn as nn
+    import torch.nn.functional as F
 
 
     class LM(nn.Module):
@@ -45,6 +46,21 @@ FACTORIES = textwrap.dedent('''
 
     def not_a_model():
         return 42
+
+
+    def mean_loss(logits, labels):  # each micro-batch's own mean
+        V = logits.shape[-1]
+        return F.cross_entropy(logits[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), ignore_index=-100)
+
+
+    def counted_loss(logits, labels, num_items_in_batch=None):  # summed, over the whole batch's count
+        V = logits.shape[-1]
+        summed = F.cross_entropy(logits[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), reduction="sum")
+        return summed / (num_items_in_batch or (labels[:, 1:] != -100).sum())
+
+
+    def adam(model):
+        return torch.optim.Adam(model.parameters(), lr=3e-3)
 ''')
 
 
@@ -68,6 +84,20 @@ def test_model_leak_exits_1_healthy_exits_0(factory):
     assert "fired: nothing" in r.output and "quiet  leak_test" in r.output
     r = invoke("model", f"{factory}:healthy", "--seq-len", 16, "--markdown")
     assert r.exit_code == 0 and "| quiet | `leak_test` | 0 |" in r.output
+
+
+def test_checks_by_name_with_the_learners_loss_and_optimiser(factory):
+    r = invoke("model", f"{factory}:healthy", "--seq-len", 16, "--checks", "left_padding,cache")
+    assert r.exit_code == 0 and "its forward takes ids only" in r.output and "leak_test" not in r.output
+    args = ("--seq-len", 16, "--checks", "accumulation,overfit", "--optimizer", f"{factory}:adam")
+    r = invoke("model", f"{factory}:healthy", *args, "--loss-fn", f"{factory}:mean_loss")
+    assert r.exit_code == 1 and "FIRED  accumulation_differs" in r.output and "quiet  overfit_not_recalled" in r.output
+    r = invoke("model", f"{factory}:healthy", *args, "--loss-fn", f"{factory}:counted_loss")
+    assert r.exit_code == 0, r.output
+    for bad, message in [(("--checks", "cache,nope"), "unknown check(s) 'nope'; checks are: leak, prefix"),
+                         (("--loss-fn", f"{factory}:nope"), "has no function 'nope'; expected a function loss_fn")]:
+        r = invoke("model", f"{factory}:healthy", *bad)
+        assert r.exit_code == 2 and message in r.output and r.output.count("\n") == 1, r.output
 
 
 @pytest.mark.parametrize("target, message", [

@@ -7,7 +7,7 @@ from minimodel.catalogue import find_break, load_catalogue
 from minimodel.cli import app
 from minimodel.harness.answer_keys import key_path, key_problems
 from minimodel.harness.drift import ROOT
-from minimodel.harness.measurements import PAGE, RESULTS, catalogue_problems, write_catalogue
+from minimodel.harness.measurements import CHECKUP_PAGE, PAGE, RESULTS, catalogue_problems, write_catalogue
 
 NO_MASK = find_break("broken-no-mask")
 
@@ -41,6 +41,7 @@ def test_the_catalogue_pages_are_generated_and_a_stale_row_is_caught(tmp_path):
     (root / PAGE).parent.mkdir(parents=True)
     (root / "README.md").write_text((ROOT / "README.md").read_text().replace(catalogue[1].title, "an old title"))
     (root / PAGE).write_text((ROOT / PAGE).read_text())
+    (root / CHECKUP_PAGE).write_text((ROOT / CHECKUP_PAGE).read_text())
     (root / RESULTS).mkdir()
     (problem,) = catalogue_problems(catalogue, root)
     assert "README.md is outdated" in problem and "just catalogue" in problem

@@ -24,6 +24,8 @@ EOS = Detector("eos_never_supervised", 1, lambda m, _c: m["count"], fires_above=
 SPECIAL = _above("special_supervised", 0.0, "share of targets that are special tokens (PAD, BOS, ...)", "share")
 DOUBLE = _above("labels_double_shifted", 0.5, "share of labels equal to the token one step further than the "
                 "convention expects", "share")
+UNSHIFTED = _above("labels_not_shifted", 0.5, "share of labels equal to the input at their own position, where "
+                   "already shifted labels owe the next token", "share")
 PROMPT = _above("prompt_supervised", 0.0, "share of prompt tokens that are targets", "share")
 ANSWER = DETECTORS["ignored_answer_tokens"]  # the lab's own: answer tokens carrying the ignore index
 TRUNCATED = _above("rows_truncated", 0.0, "share of rows whose tokens hold no EOS", "share")
@@ -58,7 +60,8 @@ def batch(batch: Mapping, eos_id: int | None = None, pad_id: int | None = None, 
     findings = [_rows_without_targets(t), judge(IGNORED, {"share": float((labels == ignore_index).float().mean())},
                                                 note="information: completion-only training ignores every prompt"),
                 _padding(t), _eos(t, eos_id, pad_id), _special(t, eos_id, pad_id, special_ids),
-                _double_shift(offsets, shifted), *_prompt(t, completion), _truncated(t, eos_id, pad_id)]
+                _double_shift(offsets, shifted), _not_shifted(offsets, shifted), *_prompt(t, completion),
+                _truncated(t, eos_id, pad_id)]
     B, T = ids.shape
     notes = [f"{B} rows x {T} tokens; labels {'already shifted' if shifted else 'aligned with input_ids'} "
              f"(match at offset 0/1/2: {offsets[0]:.2f}/{offsets[1]:.2f}/{offsets[2]:.2f}); "
@@ -145,7 +148,7 @@ def _padding(t: Targets) -> Finding:
 def _eos(t: Targets, eos_id, pad_id) -> Finding:
     if eos_id is None:
         return skipped(EOS.name, EOS.threshold, "pass eos_id")
-    count = int((t.supervised & t.real & (t.ids == eos_id)).sum())
+    count = int((_targets(t) == eos_id).sum())
     cause = ("likely cause: PAD equals EOS and the collator masks every PAD out of the loss, the real EOS "
              "included: the model never learns to stop; give PAD its own id or keep each row's first EOS"
              if pad_id == eos_id else "likely cause: no row ends with a supervised EOS (never appended, "
@@ -170,6 +173,23 @@ def _double_shift(offsets: list[float], shifted: bool) -> Finding:
                        "each position learns the token two ahead")
 
 
+def _not_shifted(offsets: list[float], shifted: bool) -> Finding:
+    if not shifted:
+        return skipped(UNSHIFTED.name, UNSHIFTED.threshold, "labels aligned with input_ids: the model shifts them "
+                       "(declare shifted=True if your labels are the next tokens already)")
+    return judge(UNSHIFTED, {"share": offsets[0]},
+                 cause="likely cause: the targets were taken from the inputs without the shift (y = x instead of the "
+                       "token after x): each position learns to repeat its own input")
+
+
+def _targets(t: Targets) -> torch.Tensor:
+    """The target tokens the loss scores, whatever the convention: an already shifted batch's last label is the
+    token after the row (an (x, y) pair cut from a row that ends with EOS carries that EOS in y only)."""
+    labels = t.labels if t.shifted else t.labels[:, 1:]  # aligned: labels[0] is nobody's target
+    real = t.real if t.shifted else t.real[:, 1:]  # a shifted label is real when its input is
+    return labels[(labels != t.ignore_index) & real]
+
+
 def _prompt(t: Targets, completion) -> list[Finding]:
     if completion is None:
         why = "pass prompt_lengths or a completion_mask"
@@ -187,7 +207,8 @@ def _prompt(t: Targets, completion) -> list[Finding]:
 def _truncated(t: Targets, eos_id, pad_id) -> Finding:
     if eos_id is None:
         return skipped(TRUNCATED.name, TRUNCATED.threshold, "pass eos_id")
-    no_eos = (~((t.ids == eos_id) & t.real).any(dim=1)).nonzero().flatten().tolist()
+    holds = ((t.ids == eos_id) & t.real).any(dim=1) | (t.labels == eos_id).any(dim=1)  # (B,) an (x, y) row: in y
+    no_eos = (~holds).nonzero().flatten().tolist()
     note = "" if t.has_mask or pad_id != eos_id else "PAD equals EOS and no attention_mask: padding hides truncation"
     return judge(TRUNCATED, {"share": len(no_eos) / t.ids.shape[0]}, note=note,
                  cause=f"rows {no_eos[:8]} hold no EOS: max_length cut them before it (or it was never appended)")

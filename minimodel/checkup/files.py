@@ -16,15 +16,15 @@ def _first_line(e: Exception) -> str:
     return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"
 
 
-def load_factory(target: str):
-    """`FILE.py:FACTORY` -> what FACTORY() returns, checked to be a model or a callable."""
+def load_function(target: str, form: str = "FILE.py:FACTORY", example: str = "my_model.py:build",
+                  expected: str = f"a function that returns {MODEL}"):
+    """`FILE.py:NAME` -> the function NAME of that file, imported and not called; one-line errors."""
     path, sep, name = target.rpartition(":")
     if not sep or not path or not name.isidentifier():
-        raise CheckupError(f"expected FILE.py:FACTORY (e.g. my_model.py:build), got {target!r}")
+        raise CheckupError(f"expected {form} (e.g. {example}), got {target!r}")
     file = Path(path)
     if not file.is_file():
-        raise CheckupError(f"no such file {path}; expected FILE.py:FACTORY, a Python file with a function that "
-                           f"returns {MODEL}")
+        raise CheckupError(f"no such file {path}; expected {form}, a Python file with {expected}")
     spec = importlib.util.spec_from_file_location(f"checkup_factory_{file.stem}", file)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(file.resolve().parent))  # the factory may import its neighbours
@@ -34,9 +34,16 @@ def load_factory(target: str):
         raise CheckupError(f"importing {path} failed ({_first_line(e)})") from None
     finally:
         sys.path.remove(str(file.resolve().parent))
-    factory = getattr(module, name, None)
-    if not callable(factory):
-        raise CheckupError(f"{path} has no function {name!r}; expected a function that returns {MODEL}")
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise CheckupError(f"{path} has no function {name!r}; expected {expected}")
+    return function
+
+
+def load_factory(target: str):
+    """`FILE.py:FACTORY` -> what FACTORY() returns, checked to be a model or a callable."""
+    factory = load_function(target)
+    path, name = target.rpartition(":")[::2]
     try:
         made = factory()
     except Exception as e:

@@ -1,7 +1,6 @@
 """A user's model as ids (B, T) -> logits (B, T, V), and where its embedding and its blocks are."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import contextmanager
 
 import torch
@@ -42,21 +41,15 @@ def check_logits(logits: torch.Tensor, B: int, T: int, vocab_size: int) -> None:
                            f"{vocab_size}; pass the vocabulary size the model outputs")
 
 
-def logits_fn(model) -> Callable[[torch.Tensor], torch.Tensor]:
-    """ids (B, T) -> logits (B, T, V) for a module or any callable, whatever it returns around the logits."""
-    if not callable(model):
-        raise CheckupError(f"expected an nn.Module or a callable mapping ids (B, T) to logits (B, T, V), "
-                           f"got {type(model).__name__}")
-
-    def forward(idx: torch.Tensor) -> torch.Tensor:
-        try:
-            out = model(idx)
-        except Exception as e:  # the user's code: say what we called it with, in one line
-            first = (str(e).splitlines() or [""])[0][:200]
-            raise CheckupError(f"calling the model on ids of shape {tuple(idx.shape)} failed "
-                               f"({type(e).__name__}: {first}); check vocab_size and seq_len") from None
-        return unwrap(out)
-    return forward
+def call(model, idx: torch.Tensor, **keywords):
+    """What the model returns for ids (B, T) and any keywords; its failure is one line that says what we passed."""
+    try:
+        return model(idx, **keywords)
+    except Exception as e:  # the user's code: say what we called it with, in one line
+        first = (str(e).splitlines() or [""])[0][:200]
+        given = f" with {', '.join(keywords)}" if keywords else ""
+        raise CheckupError(f"calling the model on ids of shape {tuple(idx.shape)}{given} failed "
+                           f"({type(e).__name__}: {first}); check vocab_size and seq_len") from None
 
 
 @contextmanager

@@ -1,13 +1,22 @@
-"""checkup.model: the lab's time-axis tests and the loss at init, on any causal LM, without training."""
+"""checkup.model: every model check on any causal LM, on random ids, without training data, by name.
+
+The time-axis tests (the gradient leak test, the prefix test and the first leaky block), the loss at init, the
+equivalences real test suites assert (equivalence_checks.py) and the two that need the learner's loss and optimiser
+(training_checks.py). An adapter (adapters.py) calls each model the way its forward takes what a check needs.
+"""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from minimodel.checkup.forward import check_logits, eval_mode, find_blocks, find_embedding, logits_fn
+from minimodel.checkup import equivalence_checks as equivalences, training_checks as training
+from minimodel.checkup.adapters import LabAdapter, Subject, adapt, relative_change
+from minimodel.checkup.forward import check_logits, eval_mode, find_blocks, find_embedding
 from minimodel.checkup.report import CheckupError, Report, judge, skipped
 from minimodel.detectors import DETECTORS, Detector, Finding
 from minimodel.probes import future_gradient_share
@@ -24,31 +33,95 @@ LEAK_CAUSE = ("likely cause: attention sees later positions (no causal mask, a c
               "a mask shifted by one, softmax over the wrong axis, or heads split without a transpose)")
 INIT_CAUSE = ("likely cause: the untrained model is confidently wrong (output layer initialised too large, "
               "logits scaled up, a missing final norm), or the model is not untrained")
+NOISY = ("two evaluations of the same ids disagree (evaluations_disagree fired): comparing two computations means "
+         "nothing until evaluation is deterministic")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # what `checks=`, the CLI's --checks and the pytest door call it
+    run: Callable[[Subject], list[Finding]]
+    detectors: tuple[Detector, ...]  # the findings it reports
+    compares: bool  # it compares two computations: skipped while two evaluations of the same ids disagree
+    proves: str  # one line: what a quiet result means
 
 
 def model(model, vocab_size: int, seq_len: int = 32, batch_size: int = 2, embedding: nn.Module | None = None,
-          blocks: nn.ModuleList | None = None, trained: bool = False, seed: int = 0) -> Report:
-    """Check a causal LM (an nn.Module or any callable ids (B, T) -> logits (B, T, V)) on random ids.
+          blocks: nn.ModuleList | None = None, trained: bool = False, seed: int = 0,
+          checks: Sequence[str] | str | None = None, loss_fn: Callable | None = None,
+          optimizer: Callable[[nn.Module], torch.optim.Optimizer] | None = None) -> Report:
+    """Run the model checks (all, or the named `checks`) on a causal LM: an nn.Module or any callable ids (B, T)
+    -> logits (B, T, V). The model is put in eval mode and given back in its own mode, its weights untouched.
 
-    The leak test needs the module whose output is the per-position input (found for the lab's GPT,
-    Hugging Face models and models with an nn.Embedding of `vocab_size` rows; else pass `embedding=`);
-    the prefix test needs no gradient. `trained=True` skips the loss-at-init check.
+    The leak test needs the module whose output is the per-position input (found for the lab's GPT, Hugging Face
+    models and models with an nn.Embedding of `vocab_size` rows; else pass `embedding=`); `trained=True` skips the
+    loss-at-init check. `loss_fn(logits, labels)` (labels aligned with the ids, shifted by the loss; it may take
+    `num_items_in_batch`) and `optimizer(model)` are the learner's own, for the accumulation and overfit checks.
     """
+    names = check_names(checks)
     if vocab_size < 2 or seq_len < 2 or batch_size < 1:
         raise CheckupError(f"need vocab_size >= 2, seq_len >= 2 and batch_size >= 1, "
                            f"got {vocab_size}, {seq_len} and {batch_size}")
-    forward = logits_fn(model)
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(vocab_size, (batch_size, seq_len), generator=gen)  # (B, T)
+    adapter = adapt(model, loss_fn)
+    if optimizer is None and isinstance(adapter, LabAdapter):
+        optimizer = training.default_optimizer
     stack = ("blocks", blocks) if blocks is not None else find_blocks(model)
     embed = embedding if embedding is not None else find_embedding(model, vocab_size)
+    subject = Subject(adapter, vocab_size, seq_len, batch_size, seed, embed, stack, trained, optimizer)
     with eval_mode(model):  # no dropout: a leak must not hide in noise
-        logits, prefix, block = _prefix_run(forward, stack, idx, vocab_size, gen)
-        findings = [_leak(forward, embed, idx), prefix, block, _init_loss(logits, idx, trained)]
+        idx, _ = subject.ids()
+        check_logits(adapter.logits(idx), batch_size, seq_len, vocab_size)  # a misfit fails here, in one line
+        findings = run(subject, names)
     notes = [f"{type(model).__name__} on random ids (B, T) = {tuple(idx.shape)}, V = {vocab_size}, seed {seed}",
              f"embedding: {_name(model, embed)}; blocks: "
-             + (f"{stack[0]} ({len(stack[1])})" if stack else "none found")]
+             + (f"{stack[0]} ({len(stack[1])})" if stack else "none found"),
+             f"called through {adapter.kind}; checks: {', '.join(names)}"]
     return Report("checkup.model", findings, notes)
+
+
+def run(subject: Subject, names: list[str]) -> list[Finding]:
+    """The named checks in order; determinism first when any check compares, since noise would fire them all."""
+    repeat = CHECKS["determinism"].run(subject) if "determinism" in names or any(
+        CHECKS[n].compares for n in names) else []
+    noisy = any(f.fired for f in repeat)
+    findings: list[Finding] = []
+    for name in names:
+        check = CHECKS[name]
+        if name == "determinism":
+            findings += repeat
+        elif check.compares and noisy:
+            findings += [skipped(d.name, d.threshold, NOISY) for d in check.detectors]
+        else:
+            findings += check.run(subject)
+    return findings
+
+
+def check_names(checks: Sequence[str] | str | None) -> list[str]:
+    """The named checks in the registry's order (all of them for None); an unknown name is a one-line error."""
+    if checks is None:
+        return list(CHECKS)
+    asked = [checks] if isinstance(checks, str) else list(checks)
+    unknown = [n for n in asked if n not in CHECKS]
+    if unknown or not asked:
+        raise CheckupError(f"unknown check(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                           f"checks are: {', '.join(CHECKS)}")
+    return [n for n in CHECKS if n in asked]
+
+
+def _leak_check(s: Subject) -> list[Finding]:
+    idx, _ = s.ids()
+    return [_leak(s.adapter.logits, s.embedding, idx)]
+
+
+def _prefix_check(s: Subject) -> list[Finding]:
+    idx, gen = s.ids()
+    return list(_prefix_run(s.adapter.logits, s.blocks, idx, s.vocab_size, gen))
+
+
+def _init_check(s: Subject) -> list[Finding]:
+    idx, _ = s.ids()
+    with torch.no_grad():
+        return [_init_loss(s.adapter.logits(idx), idx, s.trained)]
 
 
 def _prefix_run(forward, stack, idx: torch.Tensor, vocab_size: int, gen: torch.Generator):
@@ -72,10 +145,10 @@ def _prefix_run(forward, stack, idx: torch.Tensor, vocab_size: int, gen: torch.G
         for h in handles:
             h.remove()
     check_logits(logits, 2 * B, T, vocab_size)
-    moved = _change(logits[:B, :cut], logits[B:, :cut])
+    moved = relative_change(logits[:B, :cut], logits[B:, :cut])
     prefix = judge(PREFIX, {"change": moved}, LEAK_CAUSE,
                    note=f"tokens {cut}..{T - 1} replaced, positions 0..{cut - 1} compared")
-    return logits[:B], prefix, _first_block(stack, hidden, B, cut, moved)
+    return prefix, _first_block(stack, hidden, B, cut, moved)
 
 
 def _first_block(stack, hidden: dict[int, torch.Tensor], B: int, cut: int, moved: float) -> Finding:
@@ -83,7 +156,7 @@ def _first_block(stack, hidden: dict[int, torch.Tensor], B: int, cut: int, moved
     if not stack:
         return skipped(BLOCK.name, BLOCK.threshold, "no nn.ModuleList of blocks found; pass blocks=model.layers")
     name, blocks = stack
-    changes = [_change(h[:B, :cut], h[B:, :cut]) for i, h in sorted(hidden.items()) if h is not None]
+    changes = [relative_change(h[:B, :cut], h[B:, :cut]) for i, h in sorted(hidden.items()) if h is not None]
     if not changes:
         return skipped(BLOCK.name, BLOCK.threshold, f"the blocks in {name} gave no tensor output")
     first = next((i for i, c in enumerate(changes) if c > BLOCK.threshold), None)
@@ -122,11 +195,6 @@ def _init_loss(logits: torch.Tensor, idx: torch.Tensor, trained: bool) -> Findin
                       "(pass trained=True to skip)")
 
 
-def _change(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest |a - b| relative to the largest |a|: 0 when nothing moved."""
-    return float((a - b).abs().max() / a.abs().max().clamp_min(1e-12))
-
-
 def _first_tensor(out):
     """A block's output: a tensor, or the first element of the tuple many blocks return."""
     if isinstance(out, (tuple, list)) and out:
@@ -139,3 +207,24 @@ def _name(model, module: nn.Module | None) -> str:
         return "none found"
     found = next((n for n, m in model.named_modules() if m is module), None) if isinstance(model, nn.Module) else None
     return found or type(module).__name__
+
+
+CHECKS: dict[str, Check] = {c.name: c for c in [
+    Check("leak", _leak_check, (LEAK,), False, "no gradient flows from earlier positions' logits to later inputs"),
+    Check("prefix", _prefix_check, (PREFIX, BLOCK), True, "earlier logits, and each block's output, stay put when "
+          "only later tokens change"),
+    Check("init_loss", _init_check, (INIT,), False, "an untrained model's loss is near ln V"),
+    Check("left_padding", equivalences.left_padding, (equivalences.PADDED,), True, "left-padded prompts (attention "
+          "mask, positions over real tokens) give the logits they give alone"),
+    Check("batching", equivalences.batching, (equivalences.BATCHED,), True, "each row of a batch gives the logits "
+          "it gives alone"),
+    Check("cache", equivalences.cache, (equivalences.CACHED,), True, "continuing from a KV cache gives a full "
+          "forward's logits"),
+    Check("packing", equivalences.packing, (equivalences.PACKED,), True, "examples packed in one row give the logits "
+          "each gives alone"),
+    Check("determinism", equivalences.determinism, (equivalences.REPEATED,), False, "two evaluations agree"),
+    Check("accumulation", training.accumulation, (training.ACCUMULATED,), True, "k micro-batches give the full "
+          "batch's gradient"),
+    Check("overfit", training.overfit, (training.CANNOT_OVERFIT, training.NOT_RECALLED), True, "a few hundred steps "
+          "on one sequence drive the loss down by 90 % and greedy generation recalls it"),
+]}

@@ -23,8 +23,14 @@ def judge(detector: Detector, measured: dict, cause: str = "", note: str = "") -
 
 
 def skipped(name: str, threshold: float, why: str) -> Finding:
-    """A check that could not run here (no embedding found, no eos_id given, ...): quiet, with the reason."""
+    """A check that could not run here (no embedding found, no eos_id given, ...): not fired, shown as skipped, with
+    the reason."""
     return Finding(name, False, None, threshold, f"not measured: {why}")
+
+
+def failed(detector: Detector, why: str) -> Finding:
+    """A check whose call into the model raised, with a keyword the model takes: fired (a crash is not quiet)."""
+    return Finding(detector.name, True, None, detector.threshold, f"{detector.describe}: the model failed; {why}")
 
 
 @dataclass
@@ -58,7 +64,7 @@ class Report:
         rows = [self.title, *(f"  ({n})" for n in self.notes), ""]
         for f in self.findings:
             value = "n/a" if f.value is None else f"{f.value:.4g}"
-            rows.append(f"{'FIRED' if f.fired else 'quiet':<6} {f.name:<28} {value:>10}  (threshold {f.threshold:g})")
+            rows.append(f"{_state(f):<6} {f.name:<28} {value:>10}  (threshold {f.threshold:g})")
             rows.append(f"       {f.summary}")
         names = [f.name for f in self.fired]
         rows += ["", f"fired: {', '.join(names) if names else 'nothing'}"]
@@ -69,7 +75,7 @@ class Report:
                 "| | finding | value | threshold | what it means |", "|---|---|---:|---:|---|"]
         for f in self.findings:
             value = "n/a" if f.value is None else f"{f.value:.4g}"
-            state, summary = "**FIRED**" if f.fired else "quiet", f.summary.replace("|", "\\|")
+            state, summary = "**FIRED**" if f.fired else _state(f), f.summary.replace("|", "\\|")
             rows.append(f"| {state} | `{f.name}` | {value} | {f.threshold:g} | {summary} |")
         return "\n".join(rows)
 
@@ -77,3 +83,8 @@ class Report:
 
     def _repr_markdown_(self) -> str:  # Jupyter shows the table
         return self.markdown()
+
+
+def _state(f: Finding) -> str:
+    """FIRED, quiet, or skipped (not measured here: never to be read as quiet)."""
+    return "FIRED" if f.fired else "skip" if f.value is None else "quiet"

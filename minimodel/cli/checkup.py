@@ -1,7 +1,6 @@
 """`minimodel checkup model|batch`: the lab's detectors on your own model or batch; exit 1 when something fired."""
 from __future__ import annotations
 
-
 import typer
 
 from minimodel.cli.common import app, fail, use_threads
@@ -29,12 +28,18 @@ def model_cmd(target: str = typer.Argument(..., help="FILE.py:FACTORY: FACTORY()
               vocab_size: int = typer.Option(None, help="default: the model's config.vocab_size or its first "
                                              "embedding's size"),
               seq_len: int = typer.Option(32, help="tokens per random sequence (within the model's context)"),
+              checks: str = typer.Option(None, help="the checks to run, by name, comma-separated (e.g. "
+                                         "left_padding,cache); default: every one"),
+              loss_fn: str = typer.Option(None, "--loss-fn", help="FILE.py:NAME: your loss_fn(logits, labels), "
+                                          "labels aligned with the ids, for the accumulation and overfit checks"),
+              optimizer: str = typer.Option(None, help="FILE.py:NAME: your optimizer(model), for the overfit check"),
               trained: bool = typer.Option(False, help="the model is trained: skip the loss-at-init check"),
               markdown: bool = typer.Option(False, help="print the report as a markdown table")) -> None:
-    """Leak tests (gradient and prefix invariance), the first leaky block, loss at init against ln V."""
+    """Leak tests, the loss at init, and the equivalences real suites assert: left padding, batching, the KV cache,
+    packing, determinism, gradient accumulation, overfit then recall."""
     def run():
         from minimodel import checkup
-        from minimodel.checkup.files import load_factory
+        from minimodel.checkup.files import load_factory, load_function
         from minimodel.checkup.forward import infer_vocab_size
 
         model = load_factory(target)
@@ -42,7 +47,11 @@ def model_cmd(target: str = typer.Argument(..., help="FILE.py:FACTORY: FACTORY()
         if V is None:
             raise checkup.CheckupError(f"cannot tell the vocabulary size of {type(model).__name__}; "
                                        "pass --vocab-size")
-        return checkup.model(model, V, seq_len=seq_len, trained=trained)
+        parts = {k: load_function(v, "FILE.py:NAME", f"my_model.py:{k}", what) for k, v, what in (
+            ("loss_fn", loss_fn, "a function loss_fn(logits, labels)"),
+            ("optimizer", optimizer, "a function optimizer(model)")) if v}
+        names = [n.strip() for n in checks.split(",")] if checks else None
+        return checkup.model(model, V, seq_len=seq_len, trained=trained, checks=names, **parts)
     _finish(run, markdown)
 
 

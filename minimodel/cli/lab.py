@@ -186,8 +186,8 @@ def report_page() -> None:
 
 @app.command()
 def catalogue() -> None:
-    """Write the catalogue's pages from the breaks and what `just check` measured: the README's listing and
-    docs/measurements/index.md."""
+    """Write the catalogue's pages from the breaks and what `just check` measured: the README's listing,
+    docs/measurements/index.md and the breaks x checks matrix on docs/checkup.md."""
     from minimodel.catalogue import load_catalogue
     from minimodel.harness.measurements import MeasurementsError, write_catalogue
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from minimodel import settings
 from minimodel.catalogue import Break
 from minimodel.files import now, read_json, write_json, write_text
+from minimodel.harness import checkup_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path("docs") / "measurements" / "check"  # under the repository
 PAGE = Path("docs") / "measurements" / "index.md"
+CHECKUP_PAGE = Path("docs") / "checkup.md"  # its breaks x checks matrix
 FORMAT = 1
 
 
@@ -190,7 +192,7 @@ def fill(text: str, marker: str, body: str) -> str:
 
 
 def expected_files(catalogue: list[Break], root: Path = ROOT) -> dict[Path, str]:
-    """The README and the measurement page as the catalogue and the stored results make them."""
+    """The README, the measurement page and the checkup page's matrix, as the catalogue and the results make them."""
     results = load_all(root)
     readme = root / "README.md"
     text = readme.read_text()
@@ -205,6 +207,8 @@ def expected_files(catalogue: list[Break], root: Path = ROOT) -> dict[Path, str]
     page = fill(page, "headlines", "\n".join(headline_rows(catalogue, results)))
     page = fill(page, "competence", "\n".join(competence_rows(catalogue, results)))
     files[root / PAGE] = page
+    checkup_page = root / CHECKUP_PAGE
+    files[checkup_page] = fill(checkup_page.read_text(), "checkup-matrix", checkup_matrix.markdown(catalogue))
     return files
 
 
