@@ -197,7 +197,7 @@ def test_a_verified_fix_is_recorded_for_the_learner_of_the_last_run(root, monkey
         fired=next(outcomes), checks=[], table=lambda **_k: table))  # no training: the verdict is the lab's own
     monkeypatch.setattr(lab, "_last_run", {"learner": "fay"})
     assert not lab.verify_fix(NO_MASK.tag, healthy_mask).fixed
-    assert learner_status("fay").rows[1]["fix"] == "not yet (1 tries)"
+    assert learner_status("fay").rows[1]["fix"] == "not yet (1 try)"
     assert lab.verify_fix(NO_MASK.tag, healthy_mask).fixed
     assert [f["fixed"] for f in L.fixes("fay", NO_MASK)] == [False, True]
     assert learner_status("fay").rows[1]["fix"] == "yes"

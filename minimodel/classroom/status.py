@@ -87,7 +87,7 @@ def _row(w: Work, folder: Path, problems: list[str], drilled: list[dict]) -> dic
     if predicted == "yes" and t.sealed_before_run == "no":
         predicted = "yes, after the run"
     fixed = ("unreadable" if w.fixes is None else "yes" if any(f.get("fixed") is True for f in w.fixes)
-             else f"not yet ({len(w.fixes)} tries)" if w.fixes else "no")
+             else f"not yet ({len(w.fixes)} tr{'y' if len(w.fixes) == 1 else 'ies'})" if w.fixes else "no")
     scored = [r for r in graded if r["max_score"] != ""] if w.manifest and w.versions else []
     wrong = [r["question"] for r in graded if r["learning_event"]]
     met = [d for d in drilled if d["true_break"] == tag]
