@@ -113,7 +113,12 @@ predict BREAK *ARGS: ready
 explain BREAK *ARGS: ready
     @{{python}} -m minimodel.cli explain "$@"
 
-# the blind drill: just drill deal --learner ada [--n 5] [--pool PHASES]; drill show|request|choices|diagnose|reveal
+# where a learner stands, break by break, and the next step: just status --learner ada [--json]
+[no-exit-message]
+status *ARGS: ready
+    @{{python}} -m minimodel.cli status {{ARGS}}
+
+# the blind drill: just drill deal --learner ada [--n 5] [--pool PHASES] [--review]; drill show|request|choices|diagnose|reveal
 [no-exit-message, positional-arguments]
 drill *ARGS: ready
     @{{python}} -m minimodel.cli drill "$@"

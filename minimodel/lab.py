@@ -10,6 +10,7 @@ from minimodel import seams, settings
 from minimodel.catalogue import Break, find_break
 from minimodel.catalogue.sources import unattempted
 from minimodel.classroom import learners, predictions
+from minimodel.classroom.grade import CONFIDENT
 from minimodel.classroom.notebook_seals import show_seal
 from minimodel.detectors import Finding
 from minimodel.harness.findings import by_name, observe, score
@@ -221,7 +222,7 @@ def compare_prediction() -> None:
             continue
         right = score(q, answers.get(q.id), observed[q.id])
         rows.append([q.id, said, sure.get(q.id, "-"), observed[q.id], "right" if right else "wrong"])
-        if not right and sure.get(q.id) == "high":
+        if not right and sure.get(q.id) == CONFIDENT:
             surprises.append(q.id)
     t = Table(["question", "you predicted", "how sure", "the run showed", ""], rows)
     show(t.html(), t.text())
@@ -314,11 +315,13 @@ class FixReport:
         return f"FixReport(fixed={self.fixed}, still_firing={self.still_firing})"
 
 
-def verify_fix(tag: str, fix: Callable | Mapping[str, Callable]) -> FixReport:
-    """Train with your function(s) in place of the broken seam(s) and read the break's detectors again."""
+def verify_fix(tag: str, fix: Callable | Mapping[str, Callable], learner: str | None = None) -> FixReport:
+    """Train with your function(s) in place of the broken seam(s) and read the break's detectors again; the outcome
+    is recorded for `learner` (default: the learner of this kernel's last run, else default_learner())."""
     from minimodel.harness.verdict import fix_map, run_break
 
     brk = _break(tag)
+    learner = learner or _last_run.get("learner") or default_learner()
     try:
         fixes = fix_map(brk, fix)
         for name, fn in fixes.items():
@@ -333,6 +336,10 @@ def verify_fix(tag: str, fix: Callable | Mapping[str, Callable]) -> FixReport:
     except Exception as e:  # the learner's code: any error means "not fixed", never a crashed notebook
         return _report(FixReport(False, f"not fixed yet: your function raised {type(e).__name__}: {e}"))
     still = v.fired + [f.name for f in v.checks if f.fired]
+    try:
+        learners.record_fix(learner, brk, not still, still)
+    except learners.LearnerError as e:  # the verdict stands; only `status` misses it
+        print(f"warning: the fix was not recorded: {e}")
     print(v.table(notable_only=True).text())
     ok_text = ("the detectors stay quiet and the model stays as healthy as the control" if brk.expect == "no-effect"
                else "the symptom is gone: none of the break's detectors fires")
@@ -347,7 +354,19 @@ def _report(r: FixReport) -> FixReport:
 
 
 # --------------------------------------------------------------------------------------------
-# 8. Why it teaches
+# 8. Where you stand
+
+
+def status(learner: str | None = None):
+    """Per break in teaching order: predicted, run, explained, fixed, hints, score, drill; then the next step.
+    A notebook draws it as a table."""
+    from minimodel.classroom.status import learner_status
+
+    return learner_status(learner or default_learner())
+
+
+# --------------------------------------------------------------------------------------------
+# 9. Why it teaches
 
 
 def reveal(tag: str) -> None:

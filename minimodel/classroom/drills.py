@@ -81,19 +81,25 @@ def drill_folder(learner: str, root: Path | None = None) -> Path:
     return learner_folder(learner, root) / "drill"
 
 
-def deal(learner: str, n: int = 5, phases: list[str] | None = None, root: Path | None = None) -> tuple[dict, bool]:
-    """Deal `n` breaks of the pool under ids drill-1 .. drill-n, shuffled by the learner's name and the class
-    salt. Returns (the deal, whether it is new); dealing again for the same learner returns the same deal."""
+REVIEW = "review"  # the pool name of a deal of the learner's own confident mistakes
+
+
+def deal(learner: str, n: int = 5, phases: list[str] | None = None, root: Path | None = None,
+         review: list[Break] | None = None) -> tuple[dict, bool]:
+    """Deal `n` breaks of the pool (or every break of `review`) under ids drill-1 .. drill-n, shuffled by the
+    learner's name and the class salt. Returns (the deal, whether it is new); dealing again for the same learner
+    returns the same deal."""
     check_learner(learner)
     path = drill_folder(learner, root) / "deal.json"
-    pool_name = ",".join(phases) if phases else "all"
+    pool_name = REVIEW if review is not None else ",".join(phases) if phases else "all"
+    n = len(review) if review is not None else n
     if path.exists():
         existing = read_deal(learner, root)
         if existing["n"] != n or existing["pool"] != pool_name:
             raise DrillError(f"{learner} was already dealt {existing['n']} break(s) from pool {existing['pool']!r}; "
                              f"that deal stands (move {path.parent} aside to deal anew)")
         return existing, False
-    breaks = pool(phases)
+    breaks = pool(phases) if review is None else review
     if not 1 <= n <= len(breaks):
         raise DrillError(f"--n must be 1 to {len(breaks)} (the breaks in pool {pool_name!r}), got {n}")
     salt = class_salt()

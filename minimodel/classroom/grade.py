@@ -21,6 +21,7 @@ COLUMNS = ["learner", "break", "question", "kind", "predicted", "observed", "tol
            "revised_after_run", "revised_answer", "missing", "hints_used", "digest_ok", "confidence",
            "explanation", "explained_after_run", "learning_event", "notes"]
 BEST_EVENT = "confidently wrong, then explained"  # predict-observe-explain: where the learning happens
+CONFIDENT = "high"  # the confidence that makes a wrong answer a confident mistake
 
 
 class GradeError(ValueError):
@@ -37,6 +38,7 @@ class Work:
     explanations: list[dict] = field(default_factory=list)  # sealed after the run, oldest first
     hints: list[dict] | None = field(default_factory=list)  # None: the hints file was unreadable
     runs: list[dict] = field(default_factory=list)  # {started_at, prediction?} from the log and the manifest
+    fixes: list[dict] | None = field(default_factory=list)  # fixes verified; None: the log was unreadable
     manifest: dict | None = None  # the learner's last run of this break, with findings
 
 
@@ -96,6 +98,12 @@ def _read_sidecar(path: Path, kind: str, w: Work, problems: list[str]) -> None:
             problems.append(f"{e}; explanation skipped")
     elif kind == "hints":
         w.hints = _hints(path, problems)
+    elif kind == "fixes":
+        try:
+            w.fixes = [f for f in records.read_list(path, LearnerError) if isinstance(f, dict)]
+        except LearnerError as e:
+            w.fixes = None
+            problems.append(f"{e}; fixes skipped")
     else:
         try:
             log = records.read_list(path, LearnerError)
@@ -105,7 +113,7 @@ def _read_sidecar(path: Path, kind: str, w: Work, problems: list[str]) -> None:
         w.runs += [run for run in log if isinstance(run, dict) and isinstance(run.get("started_at"), str)]
 
 
-def _collect(folder: Path, learner: str, tags: dict[str, Break], problems: list[str]) -> dict[str, Work]:
+def read_learner(folder: Path, learner: str, tags: dict[str, Break], problems: list[str]) -> dict[str, Work]:
     """Everything one learner's folder holds, by break tag; each bad file is reported and skipped."""
     works: dict[str, Work] = {}
 
@@ -293,7 +301,7 @@ def rows_for(w: Work, keys: dict, problems: list[str]) -> list[dict]:
             row_notes.append("no run and no answer key to grade against (just answer-keys)")
         sure = str(confidence.get(q.id, ""))
         event = ""
-        if sure == "high" and s == 0:
+        if sure == CONFIDENT and s == 0:
             event = BEST_EVENT if after == "yes" else "confidently wrong"
         rows.append({
             "learner": w.learner, "break": w.brk.tag, "question": q.id, "kind": q.kind,
@@ -331,7 +339,7 @@ def _read_class(root: Path, tags: dict[str, Break], problems: list[str]) -> dict
             problems.append(f"{folder}: a symbolic link, refused")
             continue
         try:
-            per_learner[learner] = _collect(folder, learner, tags, problems)
+            per_learner[learner] = read_learner(folder, learner, tags, problems)
         except OSError as e:  # a folder its owner made unreadable to the grader
             problems.append(f"{folder}: cannot be read ({e.strerror or type(e).__name__}); learner skipped")
     return per_learner

@@ -52,6 +52,11 @@ def run_log_path(learner: str, tag: str, root: Path | None = None) -> Path:
     return learner_folder(learner, root) / f"{tag}{SUFFIXES['runs']}"
 
 
+def fixes_path(learner: str, brk: Break, root: Path | None = None) -> Path:
+    """Every fix the learner verified for this break, oldest first, and whether it cleared the symptom."""
+    return learner_folder(learner, root) / f"{brk.tag}{SUFFIXES['fixes']}"
+
+
 def learner_run_folder(learner: str, tag: str, root: Path | None = None) -> Path:
     """learners/<name>/runs/<tag>/: where a learner's runs go, so two learners never overwrite each other."""
     return learner_folder(learner, root) / "runs" / tag
@@ -67,6 +72,20 @@ def record_hint(learner: str, brk: Break, level: int, root: Path | None = None) 
 
 def hints(learner: str, brk: Break, root: Path | None = None) -> list[dict]:
     return read_list(hints_path(learner, brk, root), LearnerError)
+
+
+def record_fix(learner: str, brk: Break, fixed: bool, still_firing: list[str], root: Path | None = None) -> None:
+    """Append one verified fix to learners/<name>/<tag>.fixes.json (a damaged log is restarted, as a run log is)."""
+    path = fixes_path(learner, brk, root)
+    try:
+        entries = read_list(path, LearnerError)
+    except LearnerError:
+        entries = [{"note": "the earlier log was damaged and restarted", "at": now()}]
+    write_json(path, entries + [{"fixed": fixed, "still_firing": still_firing, "verified_at": now()}])
+
+
+def fixes(learner: str, brk: Break, root: Path | None = None) -> list[dict]:
+    return read_list(fixes_path(learner, brk, root), LearnerError)
 
 
 def log_run(learner: str, tag: str, entry: dict, root: Path | None = None) -> None:

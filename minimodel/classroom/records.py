@@ -20,7 +20,7 @@ MAX_DEPTH = 64  # a record nests 5 levels, a saved notebook about 10; Python's o
 MAX_ENTRIES = 1_000  # the versions of a sealed record, or a log's entries: honest work makes tens
 # the sidecar files beside a learner's work, one of each kind per break: learners/<name>/<tag><suffix>
 SUFFIXES = {"prediction": ".prediction.json", "explanation": ".explanation.json", "hints": ".hints.json",
-            "runs": ".runs.json"}
+            "runs": ".runs.json", "fixes": ".fixes.json"}
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape of half a character: is its other half there?
 
 

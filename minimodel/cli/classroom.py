@@ -1,4 +1,4 @@
-"""The classroom's commands on the `minimodel` command line: predict, explain (learners) and grade (instructors)."""
+"""The classroom's commands on the `minimodel` command line: predict, explain, status (learners) and grade."""
 from __future__ import annotations
 
 import typer
@@ -164,5 +164,18 @@ def grade(folder: str = typer.Argument(..., help="the learners folder (learners/
         fail("nothing could be graded: no readable prediction in any learner folder", 1)
 
 
-for _command in (predict, explain, grade):  # top-level commands of `minimodel`
+def status(learner: str = typer.Option(..., help="your name (letters, digits, '.', '_', '-')"),
+           as_json: bool = typer.Option(False, "--json", help="the same as JSON, for scripts")) -> None:
+    """Where you stand: per break, predicted, run, explained, fixed, hints, score and drill; then the next step."""
+    from minimodel.classroom.learners import LearnerError
+    from minimodel.classroom.status import learner_status
+
+    try:
+        found = learner_status(learner)
+    except LearnerError as e:
+        fail(str(e))
+    typer.echo(found.to_json() if as_json else found.text())
+
+
+for _command in (predict, explain, status, grade):  # top-level commands of `minimodel`
     app.command()(_command)

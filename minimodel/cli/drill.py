@@ -23,12 +23,24 @@ def _run(action):
 @drill_app.command()
 def deal(learner: str = typer.Option(..., help="the learner's name"),
          n: int = typer.Option(5, help="how many breaks to deal"),
-         pool: str = typer.Option(None, help="comma-separated phases to deal from (default: every phase)")) -> None:
-    """Deal a learner `n` breaks under ids drill-1 .. drill-n (the same deal again if already dealt)."""
-    from minimodel.classroom import drills
+         pool: str = typer.Option(None, help="comma-separated phases to deal from (default: every phase)"),
+         review: bool = typer.Option(False, "--review", help="deal instead every break you predicted with high "
+                                     "confidence and got wrong, once --after has passed since its run"),
+         after: str = typer.Option(None, help="with --review: how long after the run (default 7d), e.g. 3d, 12h, "
+                                   "0")) -> None:
+    """Deal a learner `n` breaks (or, with --review, their confident mistakes) under ids drill-1 .. drill-n (the
+    same deal again if already dealt)."""
+    from minimodel.classroom import drills, status
 
-    phases = [p.strip() for p in pool.split(",") if p.strip()] if pool else None
-    d, new = _run(lambda: drills.deal(learner, n, phases))
+    def dealt():
+        if not review:
+            return drills.deal(learner, n, [p.strip() for p in pool.split(",") if p.strip()] if pool else None)
+        try:
+            return status.review_deal(learner, after or status.REVIEW_AFTER)
+        except status.NothingToReview as e:  # nothing to do: exit 1, as `just grade` with nothing to grade
+            fail(str(e), 1)
+
+    d, new = _run(dealt)
     typer.echo(f"{'dealt' if new else 'already dealt (unchanged)'}: {learner} has {', '.join(drills.ids_of(d))}; "
                f"next: just drill show drill-1 --learner {learner}, or open notebooks/drill.ipynb")
 
