@@ -27,7 +27,7 @@ BREAK = Break(
         questions.ar_exact_match(tolerance=10, default=95),
         questions.explain("In a sentence or two: what does `model.eval()` switch off, and what did it miss here?"),
     ),
-    symptoms=(Symptom("evaluations_disagree"), Symptom("ar_lags_control"), Symptom("tf_lags_control")),
+    symptoms=(Symptom("evaluations_disagree"),),  # at dropout 0.05 the scores drop a few points only: no lag
     checks=(Symptom("serving_prompt_differs"),),
     hints=(
         "Training looks like the healthy control's. Evaluate the trained model twice on the same batch: "
@@ -38,7 +38,8 @@ BREAK = Break(
         "The `dropout` seam calls `F.dropout(x, p, True)`: it must pass the module's own `training` flag.",
     ),
     cause="The functional dropout is called with training=True whatever the mode, so evaluation keeps dropping "
-          "a share of the activations: every evaluation is a different random model, worse than the real one.",
+          "a share of the activations: every evaluation is a different random model, a little worse than the real "
+          "one, and no two agree.",
     why="Dropout off at evaluation is one flag that nothing checks; two evaluations that must agree, and do "
         "not, catch it in a second, before any metric is believed.",
     seen_in="nanoGPT PR #240 (F.dropout in attention without the training flag), ng-video-lecture PR #62 "

@@ -29,8 +29,6 @@ BREAK = Break(
         Question("same", "A held-out example's logits packed in a row with others, and on its own row, will be",
                  options=("the same", "different"), observe=_same, default="the same"),
         questions.ar_exact_match(tolerance=10, default=90),
-        questions.detector_fired("loss", "Will the training loss read lower than the healthy control's?",
-                                 "loss_reads_lower", "yes", "no", default="no"),
         questions.explain("In a sentence or two: what does padding-free packing have to give every example?"),
     ),
     symptoms=(Symptom("packed_logits_differ"),),

@@ -154,3 +154,16 @@ def test_the_contract_requires_a_competent_control_unless_the_break_says_why_not
     declared = dataclasses.replace(untrained, half_trained="stopped early on purpose, for this test")
     assert not any("not competent" in p for p in contract_problems(declared, seed=0))
     assert any("must set `steps`" in p for p in metadata_problems(dataclasses.replace(declared, steps=None)))
+
+
+def test_a_question_reading_a_detector_the_break_does_not_declare_is_a_metadata_problem():
+    """The answer key would fail to observe it: the checker says so before any training."""
+    import dataclasses
+
+    from minimodel.catalogue import find_break, metadata_problems, questions
+
+    brk = find_break("broken-packing-without-boundaries")
+    asks_loss = dataclasses.replace(brk, questions=brk.questions + (
+        questions.detector_fired("loss", "Lower loss?", "loss_reads_lower", "yes", "no", default="no"),))
+    assert any("reads 'loss_reads_lower'" in p for p in metadata_problems(asks_loss))
+    assert metadata_problems(brk) == []

@@ -25,6 +25,7 @@ class Question:
     tolerance: float | None = None  # a numeric answer within this distance of the observation scores
     observe: Callable[[Metrics, Findings], str | float] | None = None  # (metrics, findings by name) -> answer
     default: str | float = ""  # used when a notebook runs headless and nobody answers
+    reads: str | None = None  # the detector whose finding `observe` reads: the break must declare it
 
     @property
     def kind(self) -> str:
@@ -161,4 +162,7 @@ def metadata_problems(b: Break) -> list[str]:
         p.append(f"questions must include choice, number and text kinds, has {sorted(kinds)}")
     p += [f"question {q.id!r} has no way to observe its answer" for q in b.questions
           if q.kind != "text" and q.observe is None]
+    declared = {s.detector for s in b.symptoms + b.checks}
+    p += [f"question {q.id!r} reads {q.reads!r}, which the break does not declare (add it to its checks)"
+          for q in b.questions if q.reads and q.reads not in declared]
     return p

@@ -20,7 +20,7 @@ def detector_fired(qid: str, text: str, detector: str, yes: str, no: str, defaul
     """A choice of two options, observed as `yes` when `detector` fired on the run and `no` when it stayed quiet."""
     def observe(_m: Metrics, f: Findings) -> str:
         return yes if f[detector].fired else no
-    return Question(qid, text, options=(yes, no), observe=observe, default=default)
+    return Question(qid, text, options=(yes, no), observe=observe, default=default, reads=detector)
 
 
 def leak(default: str) -> Question:
