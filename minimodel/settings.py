@@ -141,3 +141,16 @@ def use_repository_folders(root: Path) -> None:
 def no_more_jobs() -> None:
     """This process is already one of the jobs (a worker): whatever it calls starts no other process."""
     os.environ[JOBS] = "1"
+
+
+def machine() -> str:
+    """The processor and core count this process runs on, for the provenance line of a measurement."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from any folder: the lab in thi
 from minimodel import settings  # noqa: E402  (applies MINIMODEL_ISA before torch is imported)
 from minimodel.cli import verdict_lines  # noqa: E402
 from minimodel.harness.experiments import train_mini  # noqa: E402
-from minimodel.harness.target_masking_report import machine  # noqa: E402
+from minimodel.settings import machine  # noqa: E402
 
 TAG, SEED = "broken-no-mask", 0
 FIGURES = ROOT / "docs" / "figures"

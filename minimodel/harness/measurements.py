@@ -8,7 +8,6 @@ catalogue page can cover every break under every setting that was checked.
 """
 from __future__ import annotations
 
-import platform
 import re
 from pathlib import Path
 
@@ -34,18 +33,6 @@ def config_name() -> str:
     return f"{settings.threads()}t-{isa}"
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores"
-
-
 def entry(seeds: list[int], readings: list, summaries: list[dict], problems: list[str]) -> dict:
     """One break's results on these seeds: every reading of the contract, the headlines, the problems."""
     kept = [{"detector": r.finding.name, "role": r.role, "seed": r.seed, "value": r.finding.value,
@@ -58,7 +45,7 @@ def save(entries: dict[str, dict], command: str, root: Path = ROOT) -> Path:
     path = root / RESULTS / f"{config_name()}.json"
     data = load(path) or {"format": FORMAT, "breaks": {}}
     data["breaks"].update(entries)
-    data |= {"threads": settings.threads(), "isa": settings.isa_label(), "machine": machine(),
+    data |= {"threads": settings.threads(), "isa": settings.isa_label(), "machine": settings.machine(),
              "measured_at": now(), "command": command}
     write_json(path, data)
     return path

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from minimodel import settings
 
 # the report's tables: (train loss, val loss, train TF, val TF, train AR, val AR), percentages as fractions
 REPORTED = {
@@ -82,7 +83,6 @@ def train_cell(job: tuple[str, str, int, int]) -> Cell:
     """Train one cell (experiment, mask, seed, steps) and measure both splits, the report's way."""
     import torch
 
-    from minimodel import settings
     from minimodel.catalogue import find_break
     from minimodel.data import BATCHERS
     from minimodel.evaluate import ar_eval, prompt_prefix
@@ -131,19 +131,6 @@ def cells_of(data: dict) -> list[Cell]:
                     "tf_ar_differ": tuple(c["tf_ar_differ"])}) for c in data["cells"]]
 
 
-def machine() -> str:
-    """The processor and core count the cells ran on, for the page's provenance line."""
-    import os
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
-
-
 def run_report(seeds: list[int], steps: int, experiments: list[str] | None = None, jobs: int = 1,
                echo=print, path: Path = RESULTS) -> list[Cell]:
     """Train every (experiment, mask, seed) not yet in the results file; save each cell as it finishes."""
@@ -162,7 +149,7 @@ def run_report(seeds: list[int], steps: int, experiments: list[str] | None = Non
          f"{len(done)} cells already in {path}")
     for i, cell in enumerate(map_jobs(train_cell, work, jobs), 1):
         data["cells"].append(dataclasses.asdict(cell))
-        data["machine"] = machine()
+        data["machine"] = settings.machine()
         write_json(path, data)
         shown = " ".join(f"{c} {_fmt(c, v)}" for c, v in zip(COLUMNS, cell.values))
         echo(f"  [{i}/{len(work)}] {cell.experiment}, {cell.mask}, seed {cell.seed}: {shown}; "
