@@ -86,7 +86,7 @@ def test_nbgrader_tree_folder_and_zip_grade_like_the_sidecar_layout(sealed):
 def test_an_edited_or_borrowed_seal_reads_digest_not_ok(sealed):
     tmp, _, seals = sealed
     edited = json.loads(json.dumps(seals["ada"]))
-    edited[1]["answers"]["ar_exact_match"] = 0  # changed by hand in the notebook's JSON
+    edited[1]["answers"]["ar_exact_match"] += 7  # changed by hand in the notebook's JSON
     edited[2]["text"] = "I knew it all along."  # and the explanation too
     course = tmp / "course" / "submitted"
     for student, records in (("ada", edited), ("mallory", seals["bob"])):  # mallory handed in bob's notebook
