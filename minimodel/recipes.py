@@ -63,7 +63,7 @@ RECIPES = {
     "left-padded-rows": Recipe(**ROWS, batching="left-padded rows"),
     # one example per row with dropout while training (evaluation runs in eval mode). Dropout delays the
     # learning transition of this small model: at 0.1 some seeds had not learned in 1500 steps; at 0.05 over
-    # 3000 steps seeds 0-5 learned by step 1600, two thirds being 2000 (`just calibrate` checks the rest)
+    # 3000 steps every seed 0-9 learned by step 1600, two thirds being 2000
     "rows-dropout": Recipe(**ROWS, dropout=0.05, steps=3000),
     # the batch's gradient accumulated over 4 micro-batches of 16 rows (the same gradient as one batch of 64)
     "rows-accumulated": Recipe(**ROWS, micro_batches=4),
