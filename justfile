@@ -85,10 +85,9 @@ nbval *ARGS: ready
 notebooks: ready
     @{{python}} -m minimodel.notebooks
 
-# JupyterLab on notebooks/, loopback only, no browser (--allow-root when run as root)
+# JupyterLab on notebooks/, loopback only, no browser (--allow-root when run as root): `minimodel lab notebooks`
 lab: ready
-    @root=""; if [ "$(id -u)" = 0 ]; then root="--allow-root"; fi; \
-        {{python}} -m jupyterlab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $root
+    @{{python}} -m minimodel.cli lab notebooks
 
 # the documentation site from docs/ into site/ (strict: a broken link or a page missing from the nav fails)
 docs: ready

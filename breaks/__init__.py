@@ -1,1 +1,1 @@
-"""The break catalogue: one module per break, bNN_<slug>.py, discovered in file-name order."""
+"""The break catalogue, one module per break (bNN_<slug>.py, in file-name order); installed, minimodel.breaks."""

@@ -2,7 +2,6 @@
 on request (each logged), sealed diagnoses, and the reveal. Nothing it shows names a break before the reveal."""
 from __future__ import annotations
 
-from pathlib import Path
 
 
 from minimodel import settings
@@ -14,13 +13,11 @@ from minimodel.harness import drill_pool
 from minimodel.notebooks import panels, widgets
 from minimodel.notebooks.display import Table, headless, in_kernel, show, show_markdown
 
-_REPO = Path(__file__).resolve().parent.parent
 _runs: dict[tuple[str, str, str], tuple] = {}  # (learner, drill id, break) -> (run, control), in this kernel
 
 if in_kernel():  # as minimodel.lab: one deliberate thread count, learners/ at the repository root
     settings.use_threads()
-    if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
-        settings.use_repository_folders(_REPO)
+    settings.use_repository_folders()
 
 
 def default_learner() -> str:

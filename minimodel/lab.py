@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 from minimodel import seams, settings
@@ -17,13 +16,11 @@ from minimodel.harness.findings import by_name, observe, score
 from minimodel.notebooks import panels, widgets
 from minimodel.notebooks.display import Table, headless, in_kernel, show, show_markdown
 
-_REPO = Path(__file__).resolve().parent.parent
 _last_run: dict = {}  # the last run of this kernel: {"learner", "verdict"}
 
 if in_kernel():  # one deliberate thread count; runs/ and learners/ at the repository root, not in notebooks/
     settings.use_threads()
-    if (_REPO / "breaks").is_dir() and (_REPO / "pyproject.toml").exists():
-        settings.use_repository_folders(_REPO)
+    settings.use_repository_folders()
 
 
 def default_learner() -> str:
@@ -76,12 +73,28 @@ def setup(tag: str) -> None:
 # 2. Predict
 
 
-def predict(tag: str, learner: str) -> None:
-    """Widgets for the break's questions, each with a confidence, and a Save button that seals them;
-    headless: seal the defaults (confidence low: nobody predicted them)."""
+def predict(tag: str, learner: str, answers: dict | None = None, confidence: dict | None = None) -> None:
+    """Widgets for the break's questions, each with a confidence, and a Save button that seals them. Without
+    widgets (a front end that has none): `answers` and `confidence` seal from the cell, and the cell prints
+    the call to fill in. Headless (nobody can type): seal the defaults, confidence low."""
     brk = _break(tag)
     learners.check_learner(learner)
     sealed = predictions.current(learner, brk)
+    if answers is not None:
+        try:
+            version = predictions.seal(learner, brk, answers, confidence=confidence)
+        except learners.LearnerError as e:
+            print(f"Not saved: {e}")
+            return
+        print(f"Sealed as revision {version['revision']} for {learner!r} at {version['sealed_at']}. "
+              "Now run the next cell.")
+        show_seal(learner, brk.tag, version)
+        return
+    if headless() and not settings.headless_forced() and in_kernel():  # a person, but no widgets to click
+        if sealed:
+            show_seal(learner, brk.tag, sealed)
+        widgets.prediction_call(brk.questions, predictions.CONFIDENCE)
+        return
     if not headless():
         def save(answers: dict, confidence: dict) -> str:
             try:

@@ -8,7 +8,7 @@
 | MINIMODEL_RUNS | runs | where `just exp` writes runs/<tag>/ |
 | MINIMODEL_LEARNERS | learners | learners' folders: sealed predictions, hints, run logs and runs |
 | MINIMODEL_LEARNER | learner | the learner a notebook works for, unless it names one |
-| MINIMODEL_SOLUTIONS | solutions/ beside the package | where answer keys are read and written, from any folder |
+| MINIMODEL_SOLUTIONS | the lab's solutions/ (checkout or installed package) | where answer keys are read and written |
 | MINIMODEL_CACHE | $XDG_CACHE_HOME/minimodel or ~/.cache/minimodel | the cache of healthy controls and break runs |
 | MINIMODEL_HEADLESS | unset | 1, true or yes: notebooks never wait for a click (`just nbval` sets it) |
 | MINIMODEL_DRILL_SALT | ~/.config/minimodel/drill-salt (made on first deal) | the class secret behind drill deals |
@@ -101,13 +101,16 @@ def default_learner() -> str:
     return os.environ.get(LEARNER, "learner")
 
 
+def shipped(folder: str) -> Path:
+    """A folder the lab ships with: `notebooks` (the learners' notebooks) or `solutions` (the answer keys and the
+    drill's outcomes). In a checkout, the repository's; installed, the copy inside the package."""
+    root = checkout()
+    return (root if root is not None else Path(__file__).resolve().parent / "shipped") / folder
+
+
 def solutions_root() -> Path:
-    """The answer keys ship beside the package (solutions/ next to minimodel/), so grading finds them from
-    any working folder; `./solutions` only when the package was installed without them."""
-    if os.environ.get(SOLUTIONS):
-        return Path(os.environ[SOLUTIONS])
-    beside = Path(__file__).resolve().parents[1] / "solutions"
-    return beside if beside.is_dir() else Path("solutions")
+    """Where answer keys are read (and, by `just answer-keys`, written): the lab's own, from any working folder."""
+    return Path(os.environ[SOLUTIONS]) if os.environ.get(SOLUTIONS) else shipped("solutions")
 
 
 def cache_dir() -> Path:
@@ -131,11 +134,20 @@ def headless_forced() -> bool:
     return os.environ.get(HEADLESS, "").lower() in ("1", "true", "yes")
 
 
-def use_repository_folders(root: Path) -> None:
-    """runs/ and learners/ at the repository root unless set: a notebook kernel's working folder is
-    notebooks/, where the relative defaults would scatter files."""
-    os.environ.setdefault(RUNS, str(root / "runs"))
-    os.environ.setdefault(LEARNERS, str(root / "learners"))
+def checkout() -> Path | None:
+    """The repository this package runs from (breaks/ and pyproject.toml beside minimodel/), or None when the
+    lab is installed from a wheel (then breaks/, the notebooks and the answer keys are inside the package)."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "breaks" / "__init__.py").is_file() and (root / "pyproject.toml").is_file() else None
+
+
+def use_repository_folders() -> None:
+    """In a checkout, runs/ and learners/ at the repository root unless set: a notebook kernel's working folder
+    is notebooks/, where the relative defaults would scatter files. Installed, the working folder holds them."""
+    root = checkout()
+    if root is not None:
+        os.environ.setdefault(RUNS, str(root / "runs"))
+        os.environ.setdefault(LEARNERS, str(root / "learners"))
 
 
 def no_more_jobs() -> None:

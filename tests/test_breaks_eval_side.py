@@ -3,10 +3,10 @@ from types import SimpleNamespace
 
 import torch
 
-from breaks.b12_no_target_mask import completion_mask as keep_every_target
-from breaks.b13_pad_is_eos import pad_token_id as pad_with_eos
-from breaks.b14_no_separator import format_example as without_separator
-from breaks.b17_wrong_position import pick_next_token as second_to_last
+from minimodel.breaks.b12_no_target_mask import completion_mask as keep_every_target
+from minimodel.breaks.b13_pad_is_eos import pad_token_id as pad_with_eos
+from minimodel.breaks.b14_no_separator import format_example as without_separator
+from minimodel.breaks.b17_wrong_position import pick_next_token as second_to_last
 from minimodel import seams
 from minimodel.data import RowBatches
 from minimodel.detectors import DETECTORS

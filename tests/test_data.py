@@ -1,7 +1,7 @@
 """Tokenizer round trip, and target masks on hand-made batches."""
 import torch
 
-from breaks.b10_truncated_mask import answer_mask as per_block_answer_mask
+from minimodel.breaks.b10_truncated_mask import answer_mask as per_block_answer_mask
 from minimodel import seams
 from minimodel.data import PackedBatches, RowBatches
 from minimodel.seams import IGNORE_INDEX

@@ -103,7 +103,7 @@ def test_a_new_break_is_one_file_and_passes_its_contract(tmp_path):
     checked = _python(repo, "-c", CONTRACT)
     assert checked.returncode == 0, checked.stderr[-2000:]
     result = json.loads(checked.stdout.strip().splitlines()[-1])
-    assert result["library"].startswith(str(repo)) and result["module"] == f"breaks.{slug}"
+    assert result["library"].startswith(str(repo)) and result["module"] == f"minimodel.breaks.{slug}"
     assert result["metadata"] == [] and result["contract"] == []
     for command in (["-m", "minimodel.notebooks"], ["-m", "minimodel.cli", "answer-keys", "--only", "averaged-padding"],
                     ["-m", "minimodel.cli", "catalogue"],

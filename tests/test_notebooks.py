@@ -12,7 +12,7 @@ from minimodel import lab, seams
 from minimodel.catalogue import sources
 from minimodel.classroom import learners, predictions
 from minimodel.notebooks import generate as notebooks
-from minimodel.catalogue import load_catalogue
+from minimodel.catalogue import find_break, load_catalogue
 from minimodel.detectors import Finding
 from minimodel.notebooks.template import CELLS
 
@@ -123,6 +123,21 @@ def test_headless_prediction_seals_the_defaults_and_says_so(tmp_path, monkeypatc
     sealed = predictions.current("ada", brk)
     assert {q.id: sealed["answers"][q.id] for q in brk.questions if q.kind != "text"} == \
         {q.id: q.default for q in brk.questions if q.kind != "text"}
+
+
+def test_without_widgets_a_cell_prints_the_call_and_the_call_seals(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MINIMODEL_LEARNERS", str(tmp_path))
+    monkeypatch.delenv("MINIMODEL_HEADLESS", raising=False)
+    monkeypatch.setattr(lab, "in_kernel", lambda: True)  # a kernel whose front end has no widgets
+    monkeypatch.setattr(lab, "headless", lambda: True)
+    brk = find_break("broken-no-mask")
+    lab.predict(brk.tag, "ada")
+    printed = capsys.readouterr().out
+    assert "lab.predict(TAG, LEARNER, answers=" in printed and predictions.current("ada", brk) is None
+    answers = {q.id: (q.options[0] if q.options else 7 if q.kind == "number" else "a guess") for q in brk.questions}
+    lab.predict(brk.tag, "ada", answers=answers, confidence={q.id: "high" for q in brk.questions})
+    assert "Sealed as revision 1" in capsys.readouterr().out
+    assert predictions.current("ada", brk)["answers"] == answers
 
 
 def _finding(name, fired):

@@ -59,7 +59,7 @@ class Break:
     # why this break runs on a model stopped before it learned its task (with `steps`); empty: the
     # healthy control must be competent, as every other break's is (minimodel/competence.py)
     half_trained: str = ""
-    module: str = field(default="", compare=False)  # breaks.bNN_slug, filled in by discovery
+    module: str = field(default="", compare=False)  # minimodel.breaks.bNN_slug, filled in by discovery
 
     # One name: the file name. breaks/b02_no_mask.py is the break "no-mask", run under the tag
     # "broken-no-mask", with notebooks/b02_no_mask.ipynb and solutions/b02_no_mask/.
@@ -118,14 +118,15 @@ class Break:
 
 EXPECTS = ("symptom", "no-effect", "sanity")
 LABELS = ("Break:", "Predict no effect:", "Sanity check:")  # how a break module's docstring opens
-MODULE_NAME = re.compile(r"breaks\.b\d\d_[a-z0-9]+(_[a-z0-9]+)*")
+MODULE_NAME = re.compile(r"minimodel\.breaks\.b\d\d_[a-z0-9]+(_[a-z0-9]+)*")
 
 
 def metadata_problems(b: Break) -> list[str]:
     """What is missing or inconsistent in a declaration (empty when it is complete)."""
     p = []
     if not MODULE_NAME.fullmatch(b.module):
-        p.append(f"module {b.module!r} must be breaks.bNN_<slug> (lower case, digits and '_')")
+        p.append(f"module {b.module!r} must be minimodel.breaks.bNN_<slug>, from breaks/bNN_<slug>.py "
+                 "(lower case, digits, '_')")
     else:
         todo = [i for i, line in enumerate(inspect.getsource(sys.modules[b.module]).splitlines(), 1) if "TODO" in line]
         if todo:

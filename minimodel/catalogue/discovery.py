@@ -11,17 +11,17 @@ BASELINE = "baseline"  # the tag of a run with every seam healthy
 
 def load_catalogue() -> list[Break]:
     """Every breaks/bNN_*.py module's BREAK, in teaching order (the bNN prefix)."""
-    import breaks
+    from minimodel import breaks
 
     found = []
     for info in sorted(pkgutil.iter_modules(breaks.__path__), key=lambda i: i.name):
         if not (info.name[:1] == "b" and info.name[1:3].isdigit() and info.name[3:4] == "_"):
             continue
-        module = importlib.import_module(f"breaks.{info.name}")
+        module = importlib.import_module(f"minimodel.breaks.{info.name}")
         brk = getattr(module, "BREAK", None)
         if not isinstance(brk, Break):
             raise TypeError(f"breaks/{info.name}.py must define BREAK = Break(...)")
-        object.__setattr__(brk, "module", f"breaks.{info.name}")
+        object.__setattr__(brk, "module", f"minimodel.breaks.{info.name}")
         found.append(brk)
     tags = [b.tag for b in found]
     dupes = {t for t in tags if tags.count(t) > 1}

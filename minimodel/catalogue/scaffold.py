@@ -62,7 +62,7 @@ class ScaffoldError(ValueError):
 
 def new_break(slug: str, seam: str | None = None, recipe: str = "rows-answer", folder: Path | None = None) -> Path:
     """Write the next breaks/bNN_<slug>.py (NN after the highest number) and return its path."""
-    import breaks
+    from minimodel import breaks
 
     folder = folder or Path(breaks.__path__[0])
     if not SLUG.fullmatch(slug):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from minimodel.cli import checkup, classroom, drill, lab  # noqa: F401  (each registers its commands)
+from minimodel.cli import checkup, classroom, drill, lab, learner  # noqa: F401  (each registers its commands)
 from minimodel.cli.common import app
 
 

@@ -121,8 +121,8 @@ def grade(folder: str = typer.Argument(..., help="the learners folder (learners/
                                   "for a zip, a folder beside it)"),
           breaks: str = typer.Option(None, help="comma-separated tags to grade (default: every break the "
                                      "class predicted, ran or took hints for)"),
-          solutions: str = typer.Option(None, help="answer keys folder (default: solutions/ beside the "
-                                        "package)")) -> None:
+          solutions: str = typer.Option(None, help="answer keys folder (default: the lab's own, in the "
+                                        "checkout or the installed package)")) -> None:
     """Grade every learner x break x question: gradebook.csv and report.md."""
     from pathlib import Path
 

@@ -47,7 +47,7 @@ def library_digest() -> str:
 
 def cacheable(replacements: Mapping[str, Callable]) -> bool:
     """Only functions from the catalogue's own modules are cached: their source file is their identity."""
-    return all(getattr(fn, "__module__", "").startswith("breaks.") for fn in replacements.values())
+    return all(getattr(fn, "__module__", "").startswith("minimodel.breaks.") for fn in replacements.values())
 
 
 def _module_digest(fn: Callable) -> str:

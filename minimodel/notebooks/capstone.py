@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from minimodel.notebooks.template import import_cell
+
 PATH = Path("notebooks") / "checkup.ipynb"
 
 CELLS = [
@@ -28,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from minimodel import checkup
+""" + import_cell("checkup") + """
 
 torch.manual_seed(0)
 VOCAB = list("0123456789+=") + ["<eos>", "<pad>"]

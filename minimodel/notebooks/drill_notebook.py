@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from minimodel.notebooks.template import import_cell
+
 PATH = Path("notebooks") / "drill.ipynb"
 
 CELLS = [
@@ -16,8 +18,7 @@ seal a diagnosis: the cause, the evidence that showed it, and how sure you are. 
 
 Your deal is yours: it depends on your name and the class's secret, so a classmate's ids hide other
 breaks in another order. Put your name in `LEARNER` (letters, digits, `.`, `_`, `-`)."""),
-    ("deal", "code", """\
-from minimodel import drill
+    ("deal", "code", import_cell("drill") + """
 
 LEARNER = drill.default_learner()  # or your name, e.g. LEARNER = "ada"
 

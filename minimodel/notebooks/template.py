@@ -6,6 +6,15 @@ break's declaration by minimodel.notebooks.generate. The id of a cell is fixed b
 regenerating an unchanged catalogue gives byte-identical files.
 """
 
+
+def import_cell(name: str) -> str:
+    """A notebook's first import, with the one line a kernel without the lab needs (a hosted JupyterLab, Colab)."""
+    return (f"try:\n    from minimodel import {name}\n"
+            "except ModuleNotFoundError:  # a fresh kernel: the lab is not installed in it yet\n"
+            '    raise ModuleNotFoundError("run  %pip install minimodel-break-lab  in this kernel, then this cell '
+            'again") from None')
+
+
 CELLS = [
     ("title", "markdown", """\
 # Break exercise: `{tag}`
@@ -27,8 +36,7 @@ The planted code (the line marked `# BUG:` is the change; everything else is as 
 {broken_source}
 
 It trains on this task and model:"""),
-    ("setup", "code", """\
-from minimodel import lab
+    ("setup", "code", import_cell("lab") + """
 
 TAG = "{tag}"
 LEARNER = lab.default_learner()  # or your name, e.g. LEARNER = "ada"
@@ -39,7 +47,8 @@ lab.setup(TAG)"""),
 ## 2. Predict
 
 Before you run anything: what will this change do to the run? Answer every question, say how sure you
-are of each answer (low, medium or high), and press **Save my prediction**. The prediction is sealed with
+are of each answer (low, medium or high), and press **Save my prediction** (a front end without widgets
+prints the line that seals your answers instead). The prediction is sealed with
 the time and a digest, and the run records which sealed prediction was in force, so an instructor can
 tell a prediction made before the run from one made after it. You may save again (every version is
 kept). `LEARNER` (letters, digits, `.`, `_`, `-`) names whose work this is."""),

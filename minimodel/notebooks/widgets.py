@@ -10,6 +10,19 @@ from collections.abc import Callable
 from minimodel.notebooks.display import show_figure, show_markdown
 
 
+def prediction_call(questions, confidence: tuple[str, ...]) -> None:
+    """The prediction form's twin for a front end without widgets: each question as text, and the call that
+    seals the answers from a cell, to edit and run."""
+    print("No widgets in this front end: answer in code. Each question, then its options:")
+    for q in questions:
+        kind = {"choice": f"options: {' | '.join(q.options)}", "number": "a number", "text": "free text"}[q.kind]
+        print(f"  {q.id}: {q.text}  ({kind})")
+    answers = ", ".join(f"{q.id!r}: {q.default or '...'!r}" for q in questions)
+    sure = ", ".join(f"{q.id!r}: 'low'" for q in questions)
+    print(f"Edit the answers and confidences ({', '.join(confidence)}), then run:\n"
+          f"lab.predict(TAG, LEARNER, answers={{{answers}}},\n            confidence={{{sure}}})")
+
+
 def prediction_form(questions, before: dict, on_save: Callable[[dict, dict], str], note: str = "",
                     confidence: tuple[str, ...] = (), before_confidence: dict | None = None) -> None:
     """One widget per question, each with a confidence, and a Save button; `on_save(answers, confidence)`
