@@ -56,7 +56,7 @@ lint: ready
     @{{python}} -m ruff check .
 
 # (two pytest workers of one thread each; the healthy controls they train are cached for the notebooks)
-# lint, the docs built strictly, unit tests, the break contract on 3 seeds (the checker), CLI error paths; the
+# lint, the docs built strictly, unit tests, the break contract on seed 0 (the checker), CLI error paths; the
 # controls' competence again under another CPU's instruction set (MINIMODEL_ISA=avx2); then nbval over every notebook
 test *ARGS: ready
     @{{just_executable()}} --justfile {{justfile()}} lint

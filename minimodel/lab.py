@@ -344,6 +344,9 @@ def verify_fix(tag: str, fix: Callable | Mapping[str, Callable], learner: str | 
     if any(unattempted(fn) for fn in fixes.values()):
         return _report(FixReport(False, "not fixed yet: the function still raises NotImplementedError; "
                                         "write its body and run the cell again"))
+    if not seams.not_healthy(fixes):
+        print("Your fix is the seam's healthy code word for word, reading the same objects: its run is the healthy "
+              "control's, trained once for both.")
     try:
         v = run_break(brk, fix=fixes, progress=True)
     except Exception as e:  # the learner's code: any error means "not fixed", never a crashed notebook

@@ -6,8 +6,11 @@ Nothing in the library asks which break is on: it only ever calls the seam.
 """
 from __future__ import annotations
 
+import ast
+import dis
 import inspect
 import math
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -60,7 +63,54 @@ def evaluation_only(names) -> bool:
 
 def not_healthy(replacements: Mapping[str, Callable]) -> dict[str, Callable]:
     """The replacements that do not run a seam's healthy code (a fix that is the healthy code changes nothing)."""
-    return {name: fn for name, fn in replacements.items() if fn is not getattr(REGISTRY.get(name), "healthy", None)}
+    return {name: fn for name, fn in replacements.items() if not runs_healthy_code(name, fn)}
+
+
+_MISSING = object()
+
+
+def runs_healthy_code(name: str, fn: Callable) -> bool:
+    """True when `fn` is seam `name`'s healthy code: the function itself, or one written word for word like it
+    (a fix in a notebook: the same statements, whatever its docstring and annotations) that reads the very
+    same objects for every global name it uses, with the same defaults and no closure. Such a function
+    computes what the healthy one does, bit for bit, so a run under it is the healthy control's run."""
+    healthy = getattr(REGISTRY.get(name), "healthy", None)
+    if fn is healthy:
+        return True
+    if healthy is None or not inspect.isfunction(fn) or fn.__closure__ or healthy.__closure__:
+        return False
+    if (fn.__defaults__, fn.__kwdefaults__) != (healthy.__defaults__, healthy.__kwdefaults__):
+        return False
+    body = _statements(fn)
+    if body is None or body != _statements(healthy):
+        return False
+    names = _globals_read(fn.__code__) | _globals_read(healthy.__code__)
+    return all(fn.__globals__.get(n, _MISSING) is healthy.__globals__.get(n, _MISSING) for n in names)
+
+
+def _statements(fn: Callable) -> str | None:
+    """The function's definition as a syntax tree, without its docstring, decorators and annotations (which
+    never change what it computes); None when its source cannot be read."""
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    if not isinstance(node, ast.FunctionDef):
+        return None
+    node.decorator_list, node.returns = [], None
+    for arg in ast.walk(node.args):
+        if isinstance(arg, ast.arg):
+            arg.annotation = None
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        node.body = node.body[1:]
+    return ast.dump(node)
+
+
+def _globals_read(code) -> set[str]:
+    """Every global name the code (and the code nested in it) reads or writes."""
+    own = {i.argval for i in dis.get_instructions(code) if i.opname.endswith("_GLOBAL")}
+    return own.union(*(_globals_read(c) for c in code.co_consts if inspect.iscode(c)))
 
 
 def is_healthy(name: str) -> bool:

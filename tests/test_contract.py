@@ -1,9 +1,11 @@
-"""The break contract, through the same checker as `just check`: every break, three seeds; every recipe's control.
+"""The break contract, through the same checker as `just check`: every break on seed 0; every recipe's control.
 
 The detectors' side of the contract holds with a margin on any machine, and so does each recipe's
 competence (`minimodel.competence`: the bar reached by two thirds of the steps, clearly passed at the end). `just test`
 runs the competence test a second time under an emulated instruction set (MINIMODEL_ISA=avx2), as
-another CPU would round; `just check --seeds 0-9` covers every seed.
+another CPU would round. Seed 0 is the seed the notebooks run, so nbval reads these runs from the cache;
+`just check --seeds 0-9` (at 1 and 2 threads, under MINIMODEL_ISA) is the full matrix, and what it measured
+is committed under docs/measurements/check/.
 """
 import pytest
 
@@ -14,7 +16,7 @@ from minimodel.harness.checker import contract_problems
 from minimodel.recipes import get_recipe
 from minimodel.harness.verdict import healthy_control
 
-SEEDS = (0, 1, 2)
+SEEDS = (0,)
 CATALOGUE = load_catalogue()
 
 

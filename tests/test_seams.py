@@ -1,8 +1,12 @@
 """Seams: a replacement is installed and removed cleanly, clashes and bad signatures are refused."""
 import functools
+import inspect
+import linecache
+import types
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from minimodel import seams
 from minimodel.catalogue import load_catalogue
@@ -96,3 +100,37 @@ def test_remeasuring_a_trained_run_equals_training_under_an_evaluation_seam():
     assert again.train_losses == trained.train_losses
     with pytest.raises(ValueError, match="evaluation-only"):
         remeasure(control, {"causal_mask": no_mask})
+
+
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """My own words: a notebook's fix, written at the top level as a learner writes it."""
+    return F.dropout(x, p, training)
+
+
+def off_by_one(T: int, device="cpu") -> torch.Tensor:
+    return torch.ones(T, T, dtype=torch.bool, device=device).tril(diagonal=1)
+
+
+def kept_on(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    return F.dropout(x, p, True)
+
+
+def test_a_fix_written_like_the_healthy_code_runs_the_healthy_code():
+    """A fix with the healthy statements (any docstring) reading the same objects is the healthy code; any other
+    change is not."""
+    assert seams.runs_healthy_code("dropout", dropout) and seams.not_healthy({"dropout": dropout}) == {}
+    assert not seams.runs_healthy_code("causal_mask", off_by_one)
+    assert not seams.runs_healthy_code("dropout", kept_on)
+    assert not seams.runs_healthy_code("causal_mask", dropout)  # another seam's healthy code
+    for brk in load_catalogue():
+        assert seams.not_healthy(brk.replaces) == brk.replaces  # every break's function really differs
+
+    # the healthy code word for word, as a notebook cell with its imports, then F rebound to something else
+    source = "import torch\nimport torch.nn.functional as F\n" + "".join(
+        line for line in inspect.getsourcelines(seams.REGISTRY["dropout"].healthy)[0] if not line.startswith("@"))
+    linecache.cache["<cell>"] = (len(source), None, source.splitlines(True), "<cell>")  # as IPython keeps a cell
+    namespace = {}
+    exec(compile(source, "<cell>", "exec"), namespace)
+    assert seams.runs_healthy_code("dropout", namespace["dropout"])
+    namespace["F"] = types.SimpleNamespace(dropout=lambda x, p, training: x)
+    assert not seams.runs_healthy_code("dropout", namespace["dropout"])
