@@ -51,7 +51,7 @@ def trained(learner: str, drill_id: str):
     brk = drills.break_of(deal, drill_id)
     key = (learner, drill_id, brk.slug)
     if key not in _runs:
-        v = run_break(brk, seed=0, progress=True, blind=drill_id)
+        v = run_break(brk, seed=0, progress=settings.watched(), blind=drill_id)
         _runs[key] = (v.run, v.control)
     return _runs[key]
 

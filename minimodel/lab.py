@@ -348,7 +348,7 @@ def verify_fix(tag: str, fix: Callable | Mapping[str, Callable], learner: str | 
         print("Your fix is the seam's healthy code word for word, reading the same objects: its run is the healthy "
               "control's, trained once for both.")
     try:
-        v = run_break(brk, fix=fixes, progress=True)
+        v = run_break(brk, fix=fixes, progress=settings.watched())
     except Exception as e:  # the learner's code: any error means "not fixed", never a crashed notebook
         return _report(FixReport(False, f"not fixed yet: your function raised {type(e).__name__}: {e}"))
     still = v.fired + [f.name for f in v.checks if f.fired]

@@ -134,6 +134,12 @@ def headless_forced() -> bool:
     return os.environ.get(HEADLESS, "").lower() in ("1", "true", "yes")
 
 
+def watched() -> bool:
+    """Whether anyone watches progress bars: not when MINIMODEL_HEADLESS is set (nbval runs the notebooks, and
+    a bar's every redraw would be a message to a front end that nobody reads)."""
+    return not headless_forced()
+
+
 def checkout() -> Path | None:
     """The repository this package runs from (breaks/ and pyproject.toml beside minimodel/), or None when the
     lab is installed from a wheel (then breaks/, the notebooks and the answer keys are inside the package)."""

@@ -69,7 +69,8 @@ def train(model: torch.nn.Module, sample_batch: Callable, r: Recipe, progress: b
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=r.steps, desc=label, unit="step", leave=True)
+        # at most two redraws a second: in a notebook each one is a message to the front end
+        bar = tqdm(total=r.steps, desc=label, unit="step", leave=True, mininterval=0.5)
     model.train()
     for step in range(r.steps):
         for group in opt.param_groups:
@@ -86,7 +87,7 @@ def train(model: torch.nn.Module, sample_batch: Callable, r: Recipe, progress: b
         if bar is not None:
             bar.update(1)
             if step % 10 == 0 or step == r.steps - 1:
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+                bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)  # shown at the next redraw
     if bar is not None:
         bar.close()
     model.eval()

@@ -92,4 +92,7 @@ def test_a_learner_works_from_their_own_folder(installed, tmp_path):
     assert set(scored) == {"loss_vs_floor", "future_attention", "ar_exact_match"}
     assert all(r["graded_against"] in ("answer_key", "run") and r["score"] == "1" for r in scored.values()), rows
 
+    for command in (["catalogue"], ["check", "--drift"], ["answer-keys"]):  # a contributor's, refused here
+        refused = subprocess.run([str(minimodel), *command], cwd=work, env=env, capture_output=True, text=True)
+        assert refused.returncode == 2 and "clone of the lab's repository" in refused.stderr, refused.stderr
     assert _files(site) == before  # nothing written inside site-packages

@@ -13,6 +13,16 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def need_checkout(command: str) -> None:
+    """A contributor's command writes into the repository (breaks/, docs/, solutions/): refuse it on a lab installed
+    from a wheel, whose files are the package's, never the learner's to rewrite."""
+    from minimodel import settings
+
+    if settings.checkout() is None:
+        fail(f"`{command}` works on a clone of the lab's repository (it writes its files); this lab is installed "
+             "from a wheel")
+
+
 def use_threads(announce: bool = False) -> None:
     """One deliberate torch thread count per process (minimodel.settings); `announce` prints it with the kernels'
     instruction set, which together decide a run's float results."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from minimodel.cli.common import app, fail, use_threads
+from minimodel.cli.common import app, fail, use_threads, need_checkout
 
 drill_app = typer.Typer(no_args_is_help=True, help="Blind drill: diagnose breaks dealt under opaque ids, then the "
                         "reveal. Exit 2 on bad input.")
@@ -114,6 +114,7 @@ def outcomes(seed: int = typer.Option(0, help="the drill's seed"),
              only: str = typer.Option(None, help="run this break only (tag or id) and keep the others' outcomes; "
                                       "refused when the pool's detectors changed")) -> None:
     """Run every break of the drill's pool; write solutions/drill_outcomes.json (`just check` and grading read it)."""
+    need_checkout("just drill outcomes")
     from minimodel.harness import drill_pool
     from minimodel.files import write_json
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from minimodel.cli.common import app, fail, use_threads
+from minimodel.cli.common import app, fail, use_threads, need_checkout
 
 breaks_app = typer.Typer(no_args_is_help=True, help="The break catalogue.")
 app.add_typer(breaks_app, name="breaks")
@@ -155,6 +155,7 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
                                      "the catalogue's pages and the drill's outcomes only (seconds)")) -> None:
     """The catalogue checker: metadata, each break's contract with a margin (fires broken, quiet fixed), and drift.
     What the contract measured goes into docs/measurements/check/ and the catalogue's pages."""
+    need_checkout("just check")
     from minimodel import settings
     from minimodel.harness.checker import run_checks
     from minimodel.harness.parallel import parse_seeds
@@ -174,6 +175,7 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
 @app.command("report-page")
 def report_page() -> None:
     """Write docs/target-masking-report.md from the cells `just exp report-target-masking` saved."""
+    need_checkout("just report-page")
     from minimodel.harness.target_masking_page import PAGE, write_page
     from minimodel.harness.target_masking_report import RESULTS
 
@@ -188,6 +190,7 @@ def report_page() -> None:
 def catalogue() -> None:
     """Write the catalogue's pages from the breaks and what `just check` measured: the README's listing,
     docs/measurements/index.md and the breaks x checks matrix on docs/checkup.md."""
+    need_checkout("just catalogue")
     from minimodel.catalogue import load_catalogue
     from minimodel.harness.measurements import MeasurementsError, write_catalogue
 
@@ -203,6 +206,7 @@ def new(slug: str = typer.Argument(..., help="the break's name: lower-case words
         seam: str = typer.Option(None, help="the seam it breaks: its healthy code is copied in for you to break"),
         recipe: str = typer.Option("rows-answer", help="the recipe it runs on (see minimodel/recipes.py)")) -> None:
     """Scaffold a new break: breaks/bNN_<slug>.py with every field to fill in and the common questions."""
+    need_checkout("just new")
     from minimodel.catalogue.scaffold import ScaffoldError, new_break, next_steps
 
     try:
@@ -244,6 +248,7 @@ def answer_keys(only: str = typer.Option(None, help="one break (tag or id); defa
                 steps: int = typer.Option(None, help="training steps (default: each break's recipe)"),
                 solutions: str = typer.Option(None, help="where to write (default: solutions/)")) -> None:
     """Run each break once and write solutions/<bNN_slug>/answer_key.json (what grading falls back on)."""
+    need_checkout("just answer-keys")
     from pathlib import Path
 
     from minimodel.harness.answer_keys import write_answer_key

@@ -40,8 +40,8 @@ def run_tag(brk: Break | None, tag: str, steps: int | None = None, seed: int = 0
     echo(f"recipe: {recipe.task}, {recipe.batching} blocks of {recipe.block_size}, model '{recipe.model}', "
          f"{recipe.steps} steps, seed {seed}")
     if brk is None:
-        return judge(None, tag, recipe, seed, healthy_control(recipe, seed, progress=True), None)
-    return run_break(brk, seed, progress=True, recipe=recipe)
+        return judge(None, tag, recipe, seed, healthy_control(recipe, seed, progress=settings.watched()), None)
+    return run_break(brk, seed, progress=settings.watched(), recipe=recipe)
 
 
 def train_mini(tag: str, steps: int | None = None, seed: int = 0, recipe_name: str | None = None,
