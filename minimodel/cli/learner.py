@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ def inside_the_lab(folder: Path) -> bool:
 def write_notebooks(folder: Path, force: bool = False) -> tuple[list[str], list[str]]:
     """Copy the learners' notebooks (every break's, the drill's, the checkup capstone's) into `folder`; a copy
     already there is the learner's work and is kept unless `force`. Returns (written, kept) file names."""
-    from minimodel import settings
+    from minimodel import files, settings
 
     folder.mkdir(parents=True, exist_ok=True)
     written, kept = [], []
@@ -30,9 +29,7 @@ def write_notebooks(folder: Path, force: bool = False) -> tuple[list[str], list[
         if target.exists() and not force:
             kept.append(source.name)
             continue
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)  # atomic: a half-copied notebook never replaces a learner's
+        files.atomic_write(target, lambda f, s=source: f.write(s.read_bytes()))  # never half a notebook
         written.append(source.name)
     return written, kept
 
