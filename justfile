@@ -97,10 +97,10 @@ docs: ready
 docs-figures: ready
     @{{python}} tools/docs_figures.py
 
-# throughput and time-to-verdict table (figures, not a test)
+# throughput and time-to-verdict table (figures, not a test); just bench TAG... times those verdicts only
 [no-exit-message]
-bench: ready
-    @{{python}} -m bench.bench
+bench *TAGS: ready
+    @{{python}} -m bench.bench {{TAGS}}
 
 # seal a prediction before running a break: just predict broken-no-mask --learner ada [--answers FILE]
 [no-exit-message]

@@ -63,9 +63,10 @@ def throughput(echo) -> None:
         echo(f"{name:<44} {ms:8.1f} {tokens / ms * 1000:9.0f} {ref / ms:6.2f}x")
 
 
-def time_to_verdict(echo) -> None:
+def time_to_verdict(echo, tags: list[str] | None = None) -> None:
     """Cold: a fresh process and an empty cache (the break and its control both train). Warm: a fresh
-    process with the healthy control cached (only the break trains). Again: the break's run cached too."""
+    process with the healthy control cached (only the break trains). Again: the break's run cached too.
+    `tags`: these breaks only (default: every break)."""
     from minimodel.catalogue import load_catalogue
     from minimodel.settings import threads
 
@@ -73,7 +74,7 @@ def time_to_verdict(echo) -> None:
          f"{threads()} thread(s) per process (MINIMODEL_THREADS)")
     echo(f"{'tag':<30} {'cold s':>7} {'warm s':>7} {'again s':>7}")
     exe = Path(sys.executable).with_name("minimodel")
-    for brk in load_catalogue():
+    for brk in (b for b in load_catalogue() if not tags or b.tag in tags):
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ, MINIMODEL_RUNS=f"{tmp}/runs", MINIMODEL_CACHE=f"{tmp}/cache")
             times, failed = [], ""
@@ -90,9 +91,17 @@ def time_to_verdict(echo) -> None:
 
 
 def main(echo=print) -> None:
+    """`just bench`: both halves; `just bench TAG...`: the time to verdict of those breaks only."""
+    tags = sys.argv[1:]
+    from minimodel.catalogue import load_catalogue
+
+    unknown = sorted(set(tags) - {b.tag for b in load_catalogue()})
+    if unknown:
+        sys.exit(f"error: no break is tagged {', '.join(unknown)}; `just breaks list` shows the tags")
     torch.set_num_threads(THREADS)
-    throughput(echo)
-    time_to_verdict(echo)
+    if not tags:
+        throughput(echo)
+    time_to_verdict(echo, tags)
 
 
 if __name__ == "__main__":
