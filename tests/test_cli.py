@@ -97,3 +97,17 @@ def test_breaks_list_and_show():
 @pytest.mark.parametrize("steps", ["0", "-3"])
 def test_bad_steps(runs_dir, steps):
     assert invoke("exp", "17-train-mini", "--tag", "baseline", "--steps", steps).exit_code == 2
+
+
+def test_bench_refuses_an_unknown_tag_before_timing_anything(monkeypatch, capsys):
+    from bench import bench
+
+    timed = []
+    monkeypatch.setattr(bench, "time_to_verdict", lambda *a, **k: timed.append(a))
+    monkeypatch.setattr("sys.argv", ["bench", "broken-no-mask", "broken-nope"])
+    with pytest.raises(SystemExit) as e:
+        bench.main()
+    assert "broken-nope" in str(e.value) and "just breaks list" in str(e.value) and not timed
+    monkeypatch.setattr("sys.argv", ["bench", "broken-no-mask"])
+    bench.main()
+    assert timed and timed[0][1] == ["broken-no-mask"]  # a known tag: its verdict only, no throughput half
