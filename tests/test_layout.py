@@ -137,3 +137,17 @@ def test_the_adding_a_break_page_lists_what_just_new_prints():
     page = (DOCS / "contributors" / "adding-a-break.md").read_text()
     for step in next_steps("broken-SLUG")[1:5]:
         assert step.split("#")[0].strip() in page, step
+
+
+def test_every_script_imports_names_the_lab_still_has():
+    """tools/ and bench/ run outside pytest: a name they import from the lab that moved would fail only there."""
+    import importlib
+
+    missing = []
+    for script in sorted([*(ROOT / "tools").glob("*.py"), *(ROOT / "bench").glob("*.py")]):
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("minimodel"):
+                module = importlib.import_module(node.module)
+                missing += [f"{script.name}: {node.module}.{a.name}" for a in node.names if not hasattr(module, a.name)
+                            and importlib.util.find_spec(f"{node.module}.{a.name}") is None]
+    assert missing == []

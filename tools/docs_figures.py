@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from any folder: the lab in this checkout
 
 from minimodel import settings  # noqa: E402  (applies MINIMODEL_ISA before torch is imported)
-from minimodel.cli import verdict_lines  # noqa: E402
+from minimodel.cli.lab import verdict_lines  # noqa: E402
 from minimodel.harness.experiments import train_mini  # noqa: E402
 from minimodel.settings import machine  # noqa: E402
 
@@ -36,7 +36,7 @@ def main() -> None:
         outcome = train_mini(TAG, seed=SEED, folder=Path(tmp) / TAG)
         for name in ("loss.png", "attention.png", "attention-healthy.png"):
             shutil.copyfile(outcome.folder / name, FIGURES / f"no-mask-{name}")
-    (FIGURES / "no-mask-verdict.txt").write_text(f"$ {COMMAND}\n...\n{verdict_lines(outcome.manifest)}\n")
+    (FIGURES / "no-mask-verdict.txt").write_text(f"$ {COMMAND}\n...\n{verdict_lines(outcome)}\n")
     day = datetime.now(timezone.utc).date().isoformat()
     (FIGURES / "made.txt").write_text(
         f"Made by `just docs-figures` on {day}: `{TAG}`, seed {SEED}, {settings.threads()} thread(s) per "
