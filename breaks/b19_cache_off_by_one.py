@@ -29,7 +29,10 @@ BREAK = Break(
                                  text="Exact match of greedy generation without the cache, in percent?"),
         questions.explain("In a sentence or two: why is the first token right and the rest wrong?"),
     ),
-    symptoms=(Symptom("cached_generation_differs"), Symptom("serving_lags_control")),
+    # the served exact match falls too, by as much as the answers differ, but how much varies with how a
+    # model leans on the overwritten token (from 12 % to 94 % of the answers over seeds 0-9): the
+    # equivalence, cached against uncached, is the symptom that holds on every seed
+    symptoms=(Symptom("cached_generation_differs"),),
     checks=(Symptom("batched_generation_differs"), Symptom("ar_lags_control"), Symptom("generation_disagrees")),
     hints=(
         "Without the cache every answer is right, so the model is fine. What does the cache change between "
