@@ -99,7 +99,7 @@ def test_bad_steps(runs_dir, steps):
     assert invoke("exp", "17-train-mini", "--tag", "baseline", "--steps", steps).exit_code == 2
 
 
-def test_bench_refuses_an_unknown_tag_before_timing_anything(monkeypatch, capsys):
+def test_bench_refuses_an_unknown_tag_before_timing_anything(monkeypatch):
     from bench import bench
 
     timed = []
