@@ -8,10 +8,10 @@ def cache_slot(past_length: int) -> int:
     return max(past_length - 1, 0)  # BUG: one slot early: each new token overwrites the one before it
 
 
-def _which(m: Metrics, _f: Findings) -> str:
-    s = m["serving"]
-    return ("none" if s["cached_differs"] < 0.05 else "from the first token" if s["cached_first_differs"] > 0.05
-            else "from the second token on")
+def _which(m: Metrics, f: Findings) -> str:
+    differs = f["cached_generation_differs"]  # the equivalence's own threshold decides "none"
+    return ("none" if not differs.fired else "from the first token"
+            if m["serving"]["cached_first_differs"] > differs.threshold else "from the second token on")
 
 
 BREAK = Break(
