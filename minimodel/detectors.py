@@ -201,6 +201,11 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
              describe="share of prompts answered differently in a left-padded batch than alone"),
     Detector("cached_generation_differs", 0.02, _serving("cached_differs"), fires_above=True,
              describe="share of prompts answered differently with the KV cache than without it"),
+    # the same equivalence on the logits, the test real suites run (a cache must change nothing): the data's own
+    # answer fed one token a call from the cache against one forward; float rounding (about 3e-7) when healthy
+    Detector("cached_logits_differ", 1e-4, lambda m, _c: m.get("cache_change"), fires_above=True,
+             describe="largest change of the logits continued from a KV cache, one token a call, against one "
+                      "forward over the whole sequence (relative)"),
     Detector("serving_fails", 0.5, lambda m, _c: float("error" in m["serving"]) if "serving" in m else None,
              fires_above=True, detail=lambda m: m["serving"].get("error", ""),
              describe="serving the held-out prompts raised an error (1) or ran (0)"),

@@ -13,12 +13,12 @@ import torch
 
 from minimodel import seams
 from minimodel.data import Batch, encode_example
-from minimodel.evaluate import (ambiguous_prompt_share, ar_eval, first_token_agreement, free_run, prompt_prefix,
-                                recall, tf_exact_match, tf_losses)
+from minimodel.evaluate import (ambiguous_prompt_share, ar_eval, first_token_agreement, free_run, prompt_and_answer,
+                                prompt_prefix, recall, tf_exact_match, tf_losses)
 from minimodel.probes import future_attention_mass, record_attention
 from minimodel.recipes import Recipe
 from minimodel.seams import IGNORE_INDEX
-from minimodel.serve import serving_eval
+from minimodel.serve import continued, serving_eval
 from minimodel.tasks import Example, Task
 
 
@@ -89,6 +89,8 @@ class Metrics(TypedDict):
     serving: Serving  # the held-out prompts served the way inference stacks serve them
     eval_repeat_change: float  # largest change of held-out logits between two identical evaluations, relative to
     # the largest logit: 0 when evaluation is deterministic
+    cache_change: float | None  # largest change of a held-out example's logits continued from the KV cache (the prompt,
+    # then one answer token a call) against one forward over the whole example, relative: 0 up to float rounding
     packing_change: float  # largest change of a held-out example's logits when packed in one row with others
     # (document mask and positions from the seams) against on its own row, relative: 0 up to float rounding
     labels_two_ahead_share: float  # share of supervised training targets that are the token two ahead (where it
@@ -138,6 +140,7 @@ def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_b
         "recall": recall(model, task, prefix),
         "serving": serving_eval(model, task, prompts, prefix, seams.generation_budget(task.longest_answer)),
         "eval_repeat_change": repeat_change(model, val_batches[0]),
+        "cache_change": cache_change(model, task, prompts[:8], prefix),
         "packing_change": packing_change(model, task, prompts[:8], prefix),
         "labels_two_ahead_share": two_ahead_share(train_batches),
         "ignored_answer_share": ignored,
@@ -145,11 +148,33 @@ def measure(model, task: Task, recipe: Recipe, val_batches: list[Batch], train_b
     }
 
 
+def relative_change(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Largest |a - b| relative to the largest |a|: 0 when nothing moved; NaN anywhere gives NaN, which fires."""
+    return float((a - b).abs().max() / a.abs().max().clamp_min(1e-12))
+
+
 @torch.no_grad()
 def repeat_change(model, batch: Batch) -> float:
     """Evaluate the same batch twice: the largest change of a logit, relative to the largest (0: deterministic)."""
-    first, second = batch.forward(model), batch.forward(model)  # 2 x (B, T, V)
-    return float((first - second).abs().max() / first.abs().max().clamp_min(1e-12))
+    return relative_change(batch.forward(model), batch.forward(model))  # 2 x (B, T, V)
+
+
+@torch.no_grad()
+def cache_change(model, task: Task, examples: list[Example], prefix: list[int]) -> float | None:
+    """Each example fed with the KV cache as generation feeds it (the prompt in one call, then one answer token a
+    call) against one forward over the whole example: the largest change of a logit, relative to the largest
+    (0 up to float rounding: a cache must change nothing). The answer is the data's, not the model's, so a
+    model that answers wrong still compares like with like. None when a replaced seam makes the cache raise
+    (serving reports that error)."""
+    changes = []
+    for ex in examples:
+        prompt, answer = prompt_and_answer(task, ex, prefix)
+        idx = torch.tensor([prompt + answer[:-1]])  # (1, T) the stop is never an input
+        try:
+            changes.append(relative_change(model(idx)[0], continued(model, idx, len(prompt))))
+        except Exception:  # a replaced seam's code
+            return None
+    return float(torch.tensor(changes).max())  # NaN anywhere stays NaN
 
 
 @torch.no_grad()
@@ -168,7 +193,7 @@ def packing_change(model, task: Task, examples: list[Example], prefix: list[int]
     packed, _ = model(torch.tensor([sum(seqs, [])]), attention_mask=seams.document_mask(doc),
                       position_ids=seams.document_positions(doc))  # (1, T, V)
     alone = torch.cat([model(torch.tensor([ids]))[0][0] for ids in seqs])  # (T, V)
-    return float((packed[0] - alone).abs().max() / alone.abs().max().clamp_min(1e-12))
+    return relative_change(alone, packed[0])
 
 
 def two_ahead_share(batches: list[Batch]) -> float:

@@ -56,6 +56,17 @@ def serve(model, prompts: list[list[int]], max_new_tokens: int, eos_id: int, pad
     return out
 
 
+def continued(model, idx: torch.Tensor, cut: int, forward=None) -> torch.Tensor:
+    """Logits (B, T, V) of ids (B, T): the first `cut` tokens in one call (the prefill), then one token a call,
+    continuing a KV cache. Healthy, they equal one forward over the whole sequence up to float rounding.
+    `forward(ids, cache=...)` calls the model (default: the model itself)."""
+    forward = forward or model
+    cache = model.new_cache(idx.shape[0])
+    steps = [forward(idx[:, :cut], cache=cache)[0]]  # (B, cut, V)
+    steps += [forward(idx[:, t:t + 1], cache=cache)[0] for t in range(cut, idx.shape[1])]  # each (B, 1, V)
+    return torch.cat(steps, dim=1)  # (B, T, V)
+
+
 def serving_eval(model, task: Task, examples: list[Example], prefix: list[int], budget: int) -> dict:
     """Serve every held-out prompt and compare: with the training format, alone, uncached. See `metrics.Serving`.
 

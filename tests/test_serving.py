@@ -3,9 +3,12 @@ cached against uncached, batched against one prompt at a time, two evaluations a
 import torch
 
 from minimodel import seams
-from minimodel.evaluate import generate
+from minimodel.detectors import DETECTORS
+from minimodel.evaluate import generate, prompt_prefix
+from minimodel.metrics import cache_change
 from minimodel.model import GPT, preset
-from minimodel.serve import left_pad, serve
+from minimodel.serve import continued, left_pad, serve
+from minimodel.tasks import make_task
 
 V, EOS, PAD = 16, 15, 0
 PROMPTS = [[1, 5, 6, 7, 8, 9, 3], [1, 4, 5], [1, 9, 9, 3, 4], [1, 2]]  # lengths 7, 3, 5, 2
@@ -46,6 +49,21 @@ def test_cached_steps_give_the_full_forward_logits():
     steps = [model(idx[:, t:t + 1], cache=cache)[0] for t in range(4, 7)]  # one token at a time
     assert cache.length == 7
     assert torch.allclose(torch.cat([prefill] + steps, dim=1), full, atol=1e-4, rtol=1e-4)
+    assert torch.equal(continued(model, idx, 4), torch.cat([prefill] + steps, dim=1))
+
+
+def test_the_cache_equivalence_reads_rounding_healthy_and_fires_with_the_slot_one_early():
+    """The lab's `cached_logits_differ` on held-out sums, on a random model: no training needed to see it."""
+    task = make_task("addition", seed=0)
+    torch.manual_seed(0)
+    model = GPT(preset("small", vocab_size=task.tokenizer.vocab_size, block_size=12)).eval()
+    prefix = prompt_prefix(task, "rows")
+    detector = DETECTORS["cached_logits_differ"]
+    healthy = cache_change(model, task, task.val[:8], prefix)
+    with seams.replaced({"cache_slot": lambda past_length: max(past_length - 1, 0)}, "test"):
+        broken = cache_change(model, task, task.val[:8], prefix)
+    assert healthy < 1e-5 and not detector({"cache_change": healthy}).fired
+    assert broken > 1e-2 and detector({"cache_change": broken}).fired
 
 
 def test_cached_uncached_batched_and_alone_generation_give_the_same_tokens():

@@ -23,6 +23,7 @@ from minimodel.checkup.report import CheckupError
 from minimodel.data import Batch
 from minimodel.model import GPT, shift_labels
 from minimodel.seams import IGNORE_INDEX
+from minimodel.serve import continued
 from minimodel.train import accumulation_gap
 
 LOSS_FN = "pass loss_fn(logits, labels) (labels aligned with the ids, -100 where ignored, shifted by the loss)"
@@ -30,11 +31,6 @@ LOSS_FN = "pass loss_fn(logits, labels) (labels aligned with the ids, -100 where
 
 class Unsupported(Exception):
     """A check this model cannot take (no attention mask, no cache, no loss): the reason, reported as skipped."""
-
-
-def relative_change(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest |a - b| relative to the largest |a|: 0 when nothing moved; NaN anywhere gives NaN, which fires."""
-    return float((a - b).abs().max() / a.abs().max().clamp_min(1e-12))
 
 
 def parameters_of(fn) -> dict[str, inspect.Parameter]:
@@ -232,10 +228,7 @@ class LabAdapter(Adapter):
                     position_ids=seams.document_positions(documents))[0]
 
     def continued(self, idx: torch.Tensor, cut: int) -> torch.Tensor:
-        cache = self.model.new_cache(idx.shape[0])
-        steps = [call(self.model, idx[:, :cut], cache=cache)[0]]
-        steps += [call(self.model, idx[:, t:t + 1], cache=cache)[0] for t in range(cut, idx.shape[1])]
-        return torch.cat(steps, dim=1)  # (B, T, V)
+        return continued(self.model, idx, cut, forward=lambda ids, **kw: call(self.model, ids, **kw))
 
     def training_pass(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.loss_fn is not None:

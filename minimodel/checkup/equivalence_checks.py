@@ -11,9 +11,10 @@ from collections.abc import Callable
 
 import torch
 
-from minimodel.checkup.adapters import Subject, Unsupported, relative_change
+from minimodel.checkup.adapters import Subject, Unsupported
 from minimodel.checkup.report import CheckupError, failed, judge, skipped
 from minimodel.detectors import DETECTORS, Detector, Finding
+from minimodel.metrics import relative_change
 
 
 def _relative(name: str, describe: str) -> Detector:
@@ -23,8 +24,7 @@ def _relative(name: str, describe: str) -> Detector:
 PADDED = _relative("padded_logits_differ", "largest change of a prompt's logits left-padded (attention mask, positions "
                    "over real tokens) against unpadded (relative)")
 BATCHED = _relative("batched_logits_differ", "largest change of a row's logits in a batch against alone (relative)")
-CACHED = _relative("cached_logits_differ", "largest change of the logits continued from a KV cache, one token a "
-                   "call, against one forward over the whole sequence (relative)")
+CACHED = DETECTORS["cached_logits_differ"]  # the lab's own: continued from a KV cache against one forward
 PACKED = DETECTORS["packed_logits_differ"]  # the lab's own: packed in one row against alone
 REPEATED = DETECTORS["evaluations_disagree"]  # the lab's own: two identical evaluations
 
@@ -81,8 +81,11 @@ def batching(s: Subject) -> list[Finding]:
 def cache(s: Subject) -> list[Finding]:
     idx, _ = s.ids(2, s.seq_len)  # (2, T)
     cut = s.seq_len // 2  # the prompt, then one token a call
-    return [measured(CACHED, "change", lambda: relative_change(s.adapter.logits(idx), s.adapter.continued(idx, cut)),
-                     CACHED_CAUSE, note=f"{cut} tokens in the first call, then {s.seq_len - cut} one at a time")]
+
+    def measure() -> float:
+        return relative_change(s.adapter.logits(idx), s.adapter.continued(idx, cut))
+    return [measured(CACHED, "cache_change", measure, CACHED_CAUSE,
+                     note=f"{cut} tokens in the first call, then {s.seq_len - cut} one at a time")]
 
 
 def packing(s: Subject) -> list[Finding]:

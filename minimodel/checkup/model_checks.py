@@ -15,10 +15,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from minimodel.checkup import equivalence_checks as equivalences, training_checks as training
-from minimodel.checkup.adapters import LabAdapter, Subject, adapt, relative_change
+from minimodel.checkup.adapters import LabAdapter, Subject, adapt
 from minimodel.checkup.forward import check_logits, eval_mode, find_blocks, find_embedding
 from minimodel.checkup.report import CheckupError, Report, judge, skipped
 from minimodel.detectors import DETECTORS, Detector, Finding
+from minimodel.metrics import relative_change
 from minimodel.probes import future_gradient_share
 
 LEAK = DETECTORS["leak_test"]  # the lab's own: gradient share from earlier logits to later inputs
