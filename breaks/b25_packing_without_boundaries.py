@@ -2,6 +2,7 @@
 import torch
 
 from minimodel.catalogue import Break, Findings, Question, Symptom, questions
+from minimodel.detectors import DETECTORS
 from minimodel.metrics import Metrics
 
 
@@ -17,11 +18,13 @@ def document_positions(document_ids: torch.Tensor) -> torch.Tensor:
 
 
 def _same(m: Metrics, _f: Findings) -> str:
-    return "the same" if m["packing_change"] < 1e-3 else "different"
+    return "different" if DETECTORS["packed_logits_differ"](m).fired else "the same"  # the equivalence decides
 
 
 BREAK = Break(
-    title="Trained on packed rows, the model answers a prompt on its own worse than a healthy run",
+    # how well the broken model still answers on its own varies from seed to seed (it may learn to look past
+    # its neighbours); the equivalence, packed against alone, differs on every seed
+    title="Packed examples see each other: a prompt's logits change with what is packed before it",
     phase="training loop",
     replaces={"document_mask": document_mask, "document_positions": document_positions},
     recipe="packed-documents",
