@@ -202,7 +202,7 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in [
     Detector("cached_generation_differs", 0.02, _serving("cached_differs"), fires_above=True,
              describe="share of prompts answered differently with the KV cache than without it"),
     # the same equivalence on the logits, the test real suites run (a cache must change nothing): the data's own
-    # answer fed one token a call from the cache against one forward; float rounding (about 3e-7) when healthy
+    # answer fed one token a call from the cache against one forward; float rounding (1e-6 or less) when healthy
     Detector("cached_logits_differ", 1e-4, lambda m, _c: m.get("cache_change"), fires_above=True,
              describe="largest change of the logits continued from a KV cache, one token a call, against one "
                       "forward over the whole sequence (relative)"),
