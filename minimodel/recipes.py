@@ -37,50 +37,47 @@ class Recipe:
 
 # The setting every recipe on one example per row shares, calibrated by `just calibrate` under the competence
 # rule (minimodel.competence): no weight decay (with it, the learning transition came late on some seeds),
-# 4e-3 after a 200-step warm-up, and the sums under 20 shown four times (a small model answers them last).
-ROWS = dict(task="addition-balanced", loss_on="all", lr=4e-3, warmup=200, weight_decay=0.0)
+# 4e-3 after a 200-step warm-up, the sums under 20 shown four times (a small model answers them last), and 2100
+# steps: in 1500, some seeds reached the bar only past two thirds of the run (at 2 threads, or under avx2
+# kernels); over 2100 every seed 0-9 reached it by step 1260, natively and under avx2 (two thirds: 1400)
+ROWS = dict(task="addition-balanced", loss_on="all", lr=4e-3, warmup=200, weight_decay=0.0, steps=2100)
 
 RECIPES = {
-    # one example per row, loss on every real token (operands too: where the entropy floor is defined). 2100
-    # steps: in 1500, some seeds at 2 threads reached the bar only at step 1200 (past two thirds, 1000); over
-    # 2100 every seed 0-9 reached it by step 1100 at 1 and 2 threads and under avx2 and default (two thirds: 1400)
-    "rows-all": Recipe(**ROWS, steps=2100),
+    # one example per row, loss on every real token (operands too: where the entropy floor is defined)
+    "rows-all": Recipe(**ROWS),
     # one example per row, answer-only loss: the supervised fine-tuning layout, after 300 steps of language
     # modelling on the same rows, as fine-tuning starts from a pretrained model (from scratch, answer-only
-    # training left some seeds stuck far under the bar)
-    "rows-answer": Recipe(**ROWS | {"loss_on": "answer"}, pretrain_steps=300),
+    # training left some seeds stuck far under the bar); with that start it learns within 1500 steps
+    "rows-answer": Recipe(**ROWS | {"loss_on": "answer", "steps": 1500}, pretrain_steps=300),
     # answer-only loss on packed blocks of 16: where truncation at block boundaries bites. Examples land at
     # every offset of a block and half of them are cut, so positions say little: its control is not
     # competent within 1500 steps, and the break that runs on it says why (half_trained)
-    "packed-answer-16": Recipe(**ROWS | {"loss_on": "answer"}, batching="packed", block_size=16, pretrain_steps=300),
-    # one example per row padded to 16 tokens (two fifths of the targets are PAD); loss on all but PAD. 2100
-    # steps, as rows-all: in 1500, one seed under avx2 kernels reached the bar only at step 1100 (deadline 1000)
-    "padded-rows": Recipe(**ROWS, block_size=16, steps=2100),
+    "packed-answer-16": Recipe(**ROWS | {"loss_on": "answer", "steps": 1500}, batching="packed", block_size=16,
+                               pretrain_steps=300),
+    # one example per row padded to 16 tokens (two fifths of the targets are PAD); loss on all but PAD
+    "padded-rows": Recipe(**ROWS, block_size=16),
     # operands without leading zeros (`7+45=52`), one example per row, answer-only loss after the same language
     # modelling, the sums with a 1-digit operand shown 4 times (minimodel.tasks.RARE). Answers that start at any
     # position are learned later: in 1500 steps some seeds learned after two thirds of the run, so 2400
-    "unpadded-rows": Recipe(**ROWS | {"task": "unpadded-addition-balanced", "loss_on": "answer"},
-                            pretrain_steps=300, steps=2400),
+    "unpadded-rows": Recipe(**ROWS | {"task": "unpadded-addition-balanced", "loss_on": "answer", "steps": 2400},
+                            pretrain_steps=300),
     # one example per row padded on the left, as serving stacks pad prompts: an attention mask hides the
-    # padding, position ids count real tokens only. 2100 steps, as rows-all: in 1500, one seed under avx2
-    # kernels reached the bar only at step 1200 (deadline 1000)
-    "left-padded-rows": Recipe(**ROWS, batching="left-padded rows", steps=2100),
+    # padding, position ids count real tokens only
+    "left-padded-rows": Recipe(**ROWS, batching="left-padded rows"),
     # one example per row with dropout while training (evaluation runs in eval mode). Dropout delays the
     # learning transition of this small model: at 0.1 some seeds had not learned in 1500 steps; at 0.05 over
     # 3000 steps every seed 0-9 learned by step 1600, two thirds being 2000
-    "rows-dropout": Recipe(**ROWS, dropout=0.05, steps=3000),
-    # the batch's gradient accumulated over 4 micro-batches of 16 rows (the same gradient as one batch of 64).
-    # 2100 steps, as rows-all: in 1500, under avx2 kernels one seed reached the bar just at the deadline
-    "rows-accumulated": Recipe(**ROWS, micro_batches=4, steps=2100),
-    # the targets as Hugging Face collators give them: labels aligned with the inputs, shifted by the loss; the
-    # same computation as rows-all, so the same 2100 steps
-    "rows-aligned": Recipe(**ROWS, labels="aligned", steps=2100),
-    # padding-free packing: whole examples side by side in rows of 32, each seeing only itself. 3e-3 over 2100
-    # steps: at 4e-3 one seed under avx2 kernels never reached the bar in 1500 steps (68 %), and longer runs at
-    # 4e-3 moved its learning with the schedule (the bar at step 1300 of 2100, 1900 of 3000); at 3e-3 over 2100
-    # every seed 0-9 reached it by step 900, natively and under avx2
-    "packed-documents": Recipe(**ROWS | {"lr": 3e-3}, batching="packed documents", block_size=32, batch_size=24,
-                               steps=2100),
+    "rows-dropout": Recipe(**ROWS | {"steps": 3000}, dropout=0.05),
+    # the batch's gradient accumulated over 4 micro-batches of 16 rows (the same gradient as one batch of 64)
+    "rows-accumulated": Recipe(**ROWS, micro_batches=4),
+    # the targets as Hugging Face collators give them: labels aligned with the inputs, shifted by the loss (the
+    # same computation as rows-all)
+    "rows-aligned": Recipe(**ROWS, labels="aligned"),
+    # padding-free packing: whole examples side by side in rows of 32, each seeing only itself. At 3e-3: at 4e-3
+    # one seed under avx2 kernels never reached the bar in 1500 steps (68 %), and longer runs at 4e-3 only moved
+    # its learning later with the schedule (the bar at step 1300 of 2100, 1900 of 3000); at 3e-3 every seed 0-9
+    # reached it by step 900, natively and under avx2
+    "packed-documents": Recipe(**ROWS | {"lr": 3e-3}, batching="packed documents", block_size=32, batch_size=24),
     # the sanity check: a 1-layer model memorises one sentence (BOS + 24 characters, one row)
     "memorise": Recipe(task="memorise", loss_on="all", model="memorise", block_size=24, batch_size=8,
                        steps=150, lr=3e-3, warmup=10, eval_batches=1, n_samples=1),

@@ -66,6 +66,19 @@ def test_the_cache_equivalence_reads_rounding_healthy_and_fires_with_the_slot_on
     assert broken > 1e-2 and detector({"cache_change": broken}).fired
 
 
+def test_a_cache_that_raises_leaves_the_cache_equivalence_unmeasured():
+    """A learner's cache slot that raises: serving reports the error, and the logits equivalence reads nothing."""
+    task = make_task("addition", seed=0)
+    model = GPT(preset("small", vocab_size=task.tokenizer.vocab_size, block_size=12)).eval()
+
+    def raises(past_length: int) -> int:
+        raise IndexError("no such slot")
+    with seams.replaced({"cache_slot": raises}, "test"):
+        value = cache_change(model, task, task.val[:2], prompt_prefix(task, "rows"))
+    assert value is None
+    assert not DETECTORS["cached_logits_differ"]({"cache_change": value}).fired
+
+
 def test_cached_uncached_batched_and_alone_generation_give_the_same_tokens():
     model = _model()
     cached = serve(model, PROMPTS, 6, EOS, PAD)
