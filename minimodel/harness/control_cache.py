@@ -37,7 +37,6 @@ TRAINING_CODE = ("minimodel.model", "minimodel.seams", "minimodel.probes", "mini
 
 
 @functools.cache
-@functools.cache
 def library_digest() -> str:
     """A digest of the code that trains and measures a control: any change to it invalidates the cache. Read
     once per process: a long job keeps the code it started with, and must not file its runs under newer code."""
