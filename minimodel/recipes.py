@@ -59,7 +59,7 @@ RECIPES = {
     # operands without leading zeros (`7+45=52`), one example per row, answer-only loss after the same language
     # modelling, the sums with a 1-digit operand shown 4 times (minimodel.tasks.RARE). Answers that start at any
     # position are learned later: in 2400 steps one seed under avx2 kernels reached the bar at step 1600, the
-    # deadline itself; in 3000 every seed 0-9 reached it by step 1600 (deadline 2000), natively and under avx2
+    # deadline itself; in 3000 every seed 0-9 reached it by step 1600 (deadline 2000), at 1 and 2 threads and avx2
     "unpadded-rows": Recipe(**ROWS | {"task": "unpadded-addition-balanced", "loss_on": "answer", "steps": 3000},
                             pretrain_steps=300),
     # one example per row padded on the left, as serving stacks pad prompts: an attention mask hides the
