@@ -39,7 +39,7 @@ class Recipe:
 # rule (minimodel.competence): no weight decay (with it, the learning transition came late on some seeds),
 # 4e-3 after a 200-step warm-up, the sums under 20 shown four times (a small model answers them last), and 2100
 # steps: in 1500, some seeds reached the bar only past two thirds of the run (at 2 threads, or under avx2
-# kernels); over 2100 every seed 0-9 reached it by step 1260, natively and under avx2 (two thirds: 1400)
+# kernels); over 2100 every seed 0-9 reached it by step 1260 at 1 and 2 threads and under avx2 (two thirds: 1400)
 ROWS = dict(task="addition-balanced", loss_on="all", lr=4e-3, warmup=200, weight_decay=0.0, steps=2100)
 
 RECIPES = {
