@@ -1,13 +1,17 @@
 """`just check` fails on drift: a missing or stale answer key or catalogue page, each with its fixing command."""
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from minimodel.catalogue import find_break, load_catalogue
 from minimodel.cli import app
 from minimodel.harness.answer_keys import key_path, key_problems
 from minimodel.harness.drift import ROOT
-from minimodel.harness.measurements import CHECKUP_PAGE, PAGE, RESULTS, catalogue_problems, write_catalogue
+from minimodel.harness.measurements import (CALIBRATIONS, CHECKUP_PAGE, PAGE, RESULTS, MeasurementsError,
+                                           catalogue_problems, competence_rows, load_calibrations, save_calibration,
+                                           write_catalogue)
 
 NO_MASK = find_break("broken-no-mask")
 
@@ -42,11 +46,28 @@ def test_the_catalogue_pages_are_generated_and_a_stale_row_is_caught(tmp_path):
     (root / "README.md").write_text((ROOT / "README.md").read_text().replace(catalogue[1].title, "an old title"))
     (root / PAGE).write_text((ROOT / PAGE).read_text())
     (root / CHECKUP_PAGE).write_text((ROOT / CHECKUP_PAGE).read_text())
-    (root / RESULTS).mkdir()
-    for measured in (ROOT / RESULTS).glob("*.json"):  # what the measurement page is made from
-        (root / RESULTS / measured.name).write_bytes(measured.read_bytes())
+    for folder in (RESULTS, CALIBRATIONS):  # what the measurement page is made from
+        (root / folder).mkdir()
+        for measured in (ROOT / folder).glob("*.json"):
+            (root / folder / measured.name).write_bytes(measured.read_bytes())
     (problem,) = catalogue_problems(catalogue, root)
     assert "README.md is outdated" in problem and "just catalogue" in problem
     assert write_catalogue(catalogue, echo=lambda _: None, root=root) == 1
     assert catalogue_problems(catalogue, root) == [] and catalogue[1].title in (root / "README.md").read_text()
     assert catalogue_problems(catalogue[:-1], root)  # a break gone: its row must go too
+
+
+def test_a_calibration_joins_the_competence_table_and_a_damaged_one_says_what_to_run(tmp_path):
+    catalogue = load_catalogue()
+    controls = {"rows-all": {0: {"steps": 2100, "steps_to_bar": 700, "score": 1.0},
+                             1: {"steps": 2100, "steps_to_bar": 1260, "score": 0.985}}}
+    path = save_calibration(controls, "just calibrate --seeds 0-1", root=tmp_path)
+    save_calibration({"rows-all": {2: {"steps": 2100, "steps_to_bar": None, "score": 0.9}}}, "again", root=tmp_path)
+    calibrations = load_calibrations(tmp_path)
+    assert list(calibrations) == [path.stem]
+    assert sorted(calibrations[path.stem]["recipes"]["rows-all"]) == ["0", "1", "2"]  # merged, not replaced
+    row = next(r for r in competence_rows(catalogue, {}, calibrations) if "`rows-all`" in r)
+    assert row == f"| `rows-all` | {path.stem} | 0–2 | never | 1400 | 90.0 % | calibrate |"
+    path.write_text("[]")
+    with pytest.raises(MeasurementsError, match="rebuild it with: just calibrate --seeds 0-9"):
+        load_calibrations(tmp_path)

@@ -238,7 +238,10 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     if unknown:
         fail(f"unknown recipe(s) {', '.join(unknown)}; recipes are: {', '.join(RECIPES)}")
     use_threads(announce=True)
-    ok = run_calibration(names, seed_list, jobs or settings.jobs(), echo=typer.echo)
+    command = f"MINIMODEL_THREADS={settings.threads()} MINIMODEL_ISA={settings.isa()} just calibrate " + \
+        f"--seeds {seeds}" + (f" --recipes {recipes}" if recipes else "")
+    ok = run_calibration(names, seed_list, jobs or settings.jobs(), echo=typer.echo,
+                         command=command if settings.checkout() is not None else None)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -4,7 +4,8 @@ A verdict means something only beside a competent control (`minimodel.competence
 two thirds of its training steps and clearly passed at the end, on every seed, thread count and
 instruction set. This trains each recipe's control and prints the step at which it reached the bar
 (measured 15 times along the run), the deadline, and its final score. The controls it trains go into the
-control cache, so a `just check` under the same settings reuses them.
+control cache, so a `just check` under the same settings reuses them; on a clone of the repository what it
+measured also goes into docs/measurements/calibrate/ and the measurement page's competence table.
 """
 from __future__ import annotations
 
@@ -45,9 +46,10 @@ def recipes_in_use() -> list[str]:
     return list(dict.fromkeys(b.recipe for b in load_catalogue() if not b.half_trained))
 
 
-def run_calibration(recipes: list[str], seeds: list[int], jobs: int = 1, echo=print) -> bool:
+def run_calibration(recipes: list[str], seeds: list[int], jobs: int = 1, echo=print,
+                    command: str | None = None) -> bool:
     """Print, per recipe, each seed's step to the bar and final score; True if every control is competent
-    with the margin."""
+    with the margin. With `command` (how it was run), record the results for the measurement page."""
     from minimodel.harness.parallel import map_jobs
 
     results: dict[str, list[Calibration]] = {name: [] for name in recipes}
@@ -70,4 +72,13 @@ def run_calibration(recipes: list[str], seeds: list[int], jobs: int = 1, echo=pr
         ok &= every_seed
         echo(f"{name:<18} {len(cs):>5} {slowest:>14} {competence.deadline(cs[0].steps):>8} "
              f"{min(c.final_score for c in cs):>12.1%}  {'yes' if every_seed else 'NO'}")
+    if command is not None:
+        from minimodel.catalogue import load_catalogue
+        from minimodel.harness import measurements
+
+        path = measurements.save_calibration({name: {c.seed: {"steps": c.steps, "steps_to_bar": c.steps_to_bar,
+                                                              "score": c.final_score} for c in cs}
+                                              for name, cs in results.items()}, command)
+        measurements.write_catalogue(load_catalogue(), echo=lambda _: None)
+        echo(f"recorded in {path.relative_to(measurements.ROOT)} and docs/measurements/index.md")
     return ok

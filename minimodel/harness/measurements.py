@@ -1,6 +1,10 @@
 """What `just check` measured, kept in docs/measurements/check/ (one file per thread count and instruction set),
 and the catalogue's tables made from those files: the README's listing and the measurement page's numbers.
 
+`just calibrate` trains the healthy controls alone (no break), so it can measure a setting where checking
+every break would take too long; what it measured goes into docs/measurements/calibrate/, named the same way,
+and joins the competence table.
+
 A file holds, per break, each detector's worst reading over the seeds in each role, the headline numbers
 of the break and its healthy control on every seed, and the control's competence (when it reached the bar,
 where it ended). A new `just check` replaces the entries of the breaks it ran and keeps the others, so a
@@ -18,6 +22,7 @@ from minimodel.harness import checkup_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path("docs") / "measurements" / "check"  # under the repository
+CALIBRATIONS = Path("docs") / "measurements" / "calibrate"
 PAGE = Path("docs") / "measurements" / "index.md"
 CHECKUP_PAGE = Path("docs") / "checkup.md"  # its breaks x checks matrix
 FORMAT = 1
@@ -51,16 +56,35 @@ def save(entries: dict[str, dict], command: str, root: Path = ROOT) -> Path:
     return path
 
 
-def load(path: Path) -> dict | None:
-    data = read_json(path, MeasurementsError, "just check --seeds 0-9")
-    if data is not None and (data.get("format") != FORMAT or not isinstance(data.get("breaks"), dict)):
-        raise MeasurementsError(f"{path} is not a results file of this lab; rebuild it with: just check --seeds 0-9")
+def save_calibration(controls: dict[str, dict[int, dict]], command: str, root: Path = ROOT) -> Path:
+    """Merge these recipes' controls ({recipe: {seed: competence}}, as a check's summaries hold them) into this
+    setting's calibration file (atomically)."""
+    path = root / CALIBRATIONS / f"{config_name()}.json"
+    data = load(path, "recipes", "just calibrate --seeds 0-9") or {"format": FORMAT, "recipes": {}}
+    for name, by_seed in controls.items():
+        data["recipes"].setdefault(name, {}).update({str(seed): c for seed, c in by_seed.items()})
+    data |= {"threads": settings.threads(), "isa": settings.isa_label(), "machine": settings.machine(),
+             "measured_at": now(), "command": command}
+    write_json(path, data)
+    return path
+
+
+def load(path: Path, holds: str = "breaks", rebuild: str = "just check --seeds 0-9") -> dict | None:
+    data = read_json(path, MeasurementsError, rebuild)
+    if data is not None and (data.get("format") != FORMAT or not isinstance(data.get(holds), dict)):
+        raise MeasurementsError(f"{path} is not a results file of this lab; rebuild it with: {rebuild}")
     return data
 
 
 def load_all(root: Path = ROOT) -> dict[str, dict]:
     """Every setting's results: {file stem: results}."""
     return {p.stem: load(p) for p in sorted((root / RESULTS).glob("*.json"))}
+
+
+def load_calibrations(root: Path = ROOT) -> dict[str, dict]:
+    """Every setting's calibration: {file stem: calibration}."""
+    return {p.stem: load(p, "recipes", "just calibrate --seeds 0-9")
+            for p in sorted((root / CALIBRATIONS).glob("*.json"))}
 
 
 def _span(values: list[float], percent: bool) -> str:
@@ -132,23 +156,30 @@ def headline_rows(catalogue: list[Break], results: dict[str, dict]) -> list[str]
     return rows
 
 
-def competence_rows(catalogue: list[Break], results: dict[str, dict]) -> list[str]:
-    """Per recipe and setting: the slowest seed's step to the bar, the deadline, the worst final score."""
+def competence_rows(catalogue: list[Break], results: dict[str, dict], calibrations: dict[str, dict]) -> list[str]:
+    """Per recipe and setting: the slowest seed's step to the bar, the deadline, the worst final score, from
+    the controls `just check` and `just calibrate` trained (the same control when both did: it is cached)."""
     from minimodel import competence
 
-    rows = ["| recipe | setting | seeds | slowest to the bar | deadline | worst at the end |",
-            "|---|---|---|---:|---:|---:|"]
+    rows = ["| recipe | setting | seeds | slowest to the bar | deadline | worst at the end | measured by |",
+            "|---|---|---|---:|---:|---:|---|"]
     for recipe in dict.fromkeys(b.recipe for b in catalogue if not b.half_trained):
-        for name, r in results.items():
-            comp = {s["seed"]: s["competence"] for b in catalogue if b.recipe == recipe and b.tag in r["breaks"]
-                    for s in r["breaks"][b.tag]["summaries"] if "competence" in s}
+        for name in sorted(results.keys() | calibrations.keys()):
+            checked = {s["seed"]: s["competence"] for b in catalogue if b.recipe == recipe
+                       for s in results.get(name, {}).get("breaks", {}).get(b.tag, {}).get("summaries", [])
+                       if "competence" in s}
+            by_seed = calibrations.get(name, {}).get("recipes", {}).get(recipe, {})
+            calibrated = {int(seed): c for seed, c in by_seed.items()}
+            comp = checked | calibrated
             if not comp:
                 continue
             reach = [c["steps_to_bar"] for c in comp.values()]
             steps = max(c["steps"] for c in comp.values())
             slowest = "never" if None in reach else str(max(reach))
+            by = ", ".join(cmd for cmd, got in (("check", checked), ("calibrate", calibrated)) if got)
             rows.append(f"| `{recipe}` | {name} | {_seed_span(sorted(comp))} | {slowest} | "
-                        f"{competence.deadline(steps)} | {_span([min(c['score'] for c in comp.values())], True)} |")
+                        f"{competence.deadline(steps)} | {_span([min(c['score'] for c in comp.values())], True)} | "
+                        f"{by} |")
     return rows
 
 
@@ -157,11 +188,12 @@ def _seed_span(seeds: list[int]) -> str:
         else ",".join(map(str, seeds))
 
 
-def provenance(results: dict[str, dict]) -> str:
+def provenance(results: dict[str, dict],
+               intro: str = "Measured by `just check` under each setting below (`MINIMODEL_THREADS`, `MINIMODEL_ISA`):"
+               ) -> str:
     lines = [f"- `{name}`: {r['machine']}, {r['isa']}, {r['threads']} thread(s); last `{r['command']}` at "
              f"{r['measured_at']}" for name, r in results.items()]
-    return "Measured by `just check` under each setting below (`MINIMODEL_THREADS`, `MINIMODEL_ISA`):\n\n" + \
-        "\n".join(lines) if lines else "*Nothing measured yet: run `just check --seeds 0-9`.*"
+    return intro + "\n\n" + "\n".join(lines) if lines else "*Nothing measured yet: run `just check --seeds 0-9`.*"
 
 
 def readme_rows(catalogue: list[Break]) -> list[str]:
@@ -192,7 +224,12 @@ def expected_files(catalogue: list[Break], root: Path = ROOT) -> dict[Path, str]
     page = (root / PAGE).read_text()
     page = fill(page, "catalogue", provenance(results) + "\n\n" + "\n".join(catalogue_rows(catalogue, results)))
     page = fill(page, "headlines", "\n".join(headline_rows(catalogue, results)))
-    page = fill(page, "competence", "\n".join(competence_rows(catalogue, results)))
+    calibrations = load_calibrations(root)
+    competence = "\n".join(competence_rows(catalogue, results, calibrations))
+    if calibrations:
+        competence = provenance(calibrations, "Rows measured by `just calibrate` (the controls alone, no break) come "
+                                "from each setting below; the others from `just check`, above:") + "\n\n" + competence
+    page = fill(page, "competence", competence)
     files[root / PAGE] = page
     checkup_page = root / CHECKUP_PAGE
     files[checkup_page] = fill(checkup_page.read_text(), "checkup-matrix", checkup_matrix.markdown(catalogue))
