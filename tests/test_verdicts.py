@@ -34,6 +34,21 @@ def test_malformed_seed_range_is_a_one_line_error(command):
     assert "0-x" in r.output and "range like 0-9" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.parametrize("command", ["check", "calibrate"])
+def test_a_damaged_results_file_is_refused_before_any_training(command, monkeypatch):
+    from minimodel.harness import measurements
+
+    def damaged(*_args, **_kwargs):
+        raise measurements.MeasurementsError("docs/measurements/calibrate/1t-avx512.json is not readable JSON; "
+                                             "rebuild it with: just calibrate --seeds 0-9")
+
+    monkeypatch.setattr(measurements, "load_calibrations", damaged)
+    monkeypatch.setattr("minimodel.harness.verdict.execute", lambda *a, **k: pytest.fail("trained anyway"))
+    r = runner.invoke(app, [command, "--seeds", "0"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.output.strip().splitlines()[-1].endswith("rebuild it with: just calibrate --seeds 0-9")
+
+
 def test_margin_rule_on_a_share_and_on_a_ratio():
     share = DETECTORS["ar_malformed"]  # healthy 0, fires above 0.3: clearly fired >= 0.45, clearly quiet <= 0.15
     assert clearly(share, 0.45, 0.3, fired=True) and not clearly(share, 0.31, 0.3, fired=True)

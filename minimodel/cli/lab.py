@@ -147,6 +147,17 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
                    f"\ncause: {b.cause}\nwhy it teaches: {b.why}\nseen in: {b.seen_in}\n\nfix:\n{b.fix_diff()}")
 
 
+def results_readable() -> None:
+    """Refuse, before any training, to measure into a damaged results file (the message says what to run)."""
+    from minimodel.harness.measurements import MeasurementsError, load_all, load_calibrations
+
+    try:
+        load_all()
+        load_calibrations()
+    except MeasurementsError as e:
+        fail(str(e))
+
+
 @app.command()
 def check(seeds: str = typer.Option("0", help="seeds for the break contract: a range 0-9, a list 0,2,5, or both"),
           only: str = typer.Option(None, help="check one break (tag or id)"),
@@ -164,6 +175,8 @@ def check(seeds: str = typer.Option("0", help="seeds for the break contract: a r
         seed_list = parse_seeds(seeds)
     except ValueError as e:
         fail(str(e))
+    if not drift:
+        results_readable()
     use_threads(announce=True)
     command = f"MINIMODEL_THREADS={settings.threads()} MINIMODEL_ISA={settings.isa()} just check --seeds {seeds}" + \
         (f" --only {only}" if only else "")
@@ -237,11 +250,14 @@ def calibrate(recipes: str = typer.Option(None, help="comma-separated recipe nam
     unknown = [r for r in names if r not in RECIPES]
     if unknown:
         fail(f"unknown recipe(s) {', '.join(unknown)}; recipes are: {', '.join(RECIPES)}")
+    record = settings.checkout() is not None  # on a clone, what it measures goes onto the measurement page
+    if record:
+        results_readable()
     use_threads(announce=True)
     command = f"MINIMODEL_THREADS={settings.threads()} MINIMODEL_ISA={settings.isa()} just calibrate " + \
         f"--seeds {seeds}" + (f" --recipes {recipes}" if recipes else "")
     ok = run_calibration(names, seed_list, jobs or settings.jobs(), echo=typer.echo,
-                         command=command if settings.checkout() is not None else None)
+                         command=command if record else None)
     raise typer.Exit(0 if ok else 1)
 
 
