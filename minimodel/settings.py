@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 THREADS, JOBS, ISA = "MINIMODEL_THREADS", "MINIMODEL_JOBS", "MINIMODEL_ISA"
@@ -161,14 +162,25 @@ def no_more_jobs() -> None:
     os.environ[JOBS] = "1"
 
 
-def machine() -> str:
-    """The processor and core count this process runs on, for the provenance line of a measurement."""
+def cpu_name() -> str:
+    """The processor's model name, as the kernel reports it: `AMD EPYC`, `Intel(R) Xeon(R) Processor`."""
     import platform
 
-    cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        return next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name"))
     except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
+        return platform.processor() or platform.machine()
+
+
+def cpu_family() -> str:
+    """The processor's maker and line, for a file name: `amd-epyc`, `intel-xeon` (two CPUs of one line can still
+    round differently: the measurement files also keep the full name)."""
+    words = [w for w in re.sub(r"\((r|tm)\)|[^a-z0-9]+", " ", cpu_name().lower()).split()
+             if w not in ("processor", "cpu")]
+    return "-".join(words[:2]) or "cpu"
+
+
+def machine() -> str:
+    """The processor and core count this process runs on, for the provenance line of a measurement."""
+    return f"{cpu_name()}, {os.cpu_count()} cores"

@@ -71,3 +71,19 @@ def test_a_calibration_joins_the_competence_table_and_a_damaged_one_says_what_to
     path.write_text("[]")
     with pytest.raises(MeasurementsError, match="rebuild it with: just calibrate --seeds 0-9"):
         load_calibrations(tmp_path)
+
+
+def test_each_processor_keeps_its_own_measurements_and_controls(tmp_path, monkeypatch):
+    from minimodel import settings
+    from minimodel.harness import control_cache
+    from minimodel.recipes import get_recipe
+
+    stems, keys = [], []
+    for cpu in ("Intel(R) Xeon(R) Processor", "AMD EPYC"):
+        monkeypatch.setattr(settings, "cpu_name", lambda cpu=cpu: cpu)
+        stems.append(save_calibration({"rows-all": {0: {"steps": 2100, "steps_to_bar": 700, "score": 1.0}}},
+                                      "just calibrate", root=tmp_path).stem)
+        keys.append(control_cache.entry_path(control_cache.entry_key(get_recipe("rows-all"), 0)))
+    assert [s.split("-1t-")[0] for s in stems] == ["intel-xeon", "amd-epyc"]  # one CPU never overwrites another's
+    assert load_calibrations(tmp_path).keys() == set(stems)
+    assert keys[0] != keys[1]  # a cache carried to another CPU is trained again, not trusted

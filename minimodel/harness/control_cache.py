@@ -1,6 +1,6 @@
 """The on-disk cache of healthy controls (and of catalogue break runs): a verdict trains only what it lacks.
 
-An entry is keyed by everything that changes a run's numbers: the recipe, the seed, the torch
+An entry is keyed by everything that changes a run's numbers: the recipe, the seed, the processor, the torch
 thread count, the kernels' instruction set (MINIMODEL_ISA, or the CPU's own), the library's source,
 torch's version and, for a break's run, the source of the
 catalogue module that plants it (a learner's own functions are never cached). It lives in the user's cache folder
@@ -56,7 +56,7 @@ def _module_digest(fn: Callable) -> str:
 
 
 def entry_key(recipe: Recipe, seed: int, replacements: Mapping[str, Callable] | None = None) -> dict:
-    key = {"format": FORMAT, "recipe": dataclasses.asdict(recipe), "seed": seed,
+    key = {"format": FORMAT, "recipe": dataclasses.asdict(recipe), "seed": seed, "cpu": settings.cpu_name(),
            "threads": torch.get_num_threads(), "isa": settings.isa_label(), "library": library_digest(),
            "torch": str(torch.__version__)}
     if replacements:

@@ -1,5 +1,6 @@
-"""What `just check` measured, kept in docs/measurements/check/ (one file per thread count and instruction set),
-and the catalogue's tables made from those files: the README's listing and the measurement page's numbers.
+"""What `just check` measured, kept in docs/measurements/check/ (one file per processor, thread count and
+instruction set), and the catalogue's tables made from those files: the README's listing and the measurement
+page's numbers.
 
 `just calibrate` trains the healthy controls alone (no break), so it can measure a setting where checking
 every break would take too long; what it measured goes into docs/measurements/calibrate/, named the same way,
@@ -33,9 +34,9 @@ class MeasurementsError(ValueError):
 
 
 def config_name() -> str:
-    """This process's thread count and instruction set, as a file name: `1t-avx512`."""
+    """This process's processor, thread count and instruction set, as a file name: `amd-epyc-1t-avx512`."""
     isa = settings.isa_label().split(" ")[0].lower()
-    return f"{settings.threads()}t-{isa}"
+    return f"{settings.cpu_family()}-{settings.threads()}t-{isa}"
 
 
 def entry(seeds: list[int], readings: list, summaries: list[dict], problems: list[str]) -> dict:
