@@ -1,7 +1,10 @@
 """Verdicts on competent controls: the margin rule, seed ranges, the control cache, exact-prompt sampling."""
 import json
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -182,3 +185,33 @@ def test_a_question_reading_a_detector_the_break_does_not_declare_is_a_metadata_
         questions.detector_fired("loss", "Lower loss?", "loss_reads_lower", "yes", "no", default="no"),))
     assert any("reads 'loss_reads_lower'" in p for p in metadata_problems(asks_loss))
     assert metadata_problems(brk) == []
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan's exit may wait for a reaper)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_workers_stop_when_their_parent_is_killed(tmp_path):
+    script = tmp_path / "jobs.py"
+    script.write_text("import os, sys, time\nfrom pathlib import Path\n"
+                      "from minimodel.harness.parallel import map_jobs\n"
+                      "def job(i):\n    Path(sys.argv[1], str(os.getpid())).write_text('')\n    time.sleep(120)\n"
+                      "if __name__ == '__main__':\n    list(map_jobs(job, [0, 1], jobs=2))\n")
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    parent = subprocess.Popen([sys.executable, str(script), str(pids)])
+    deadline = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = [int(p.name) for p in pids.iterdir()]
+    assert len(workers) == 2 and all(map(_running, workers))
+    parent.send_signal(signal.SIGTERM)  # as `kill` or a time limit stops it: no chance to stop its pool
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_running, workers))

@@ -1,6 +1,9 @@
 """Seed lists from the command line (`0-9`, `0,2,5`, `0-4,7`) and work spread over processes."""
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -25,9 +28,18 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def init_worker(n_threads: int) -> None:
-    """In a worker process: the parent's thread count, and no processes of its own."""
+    """In a worker process: the parent's thread count, no processes of its own, and an end with its parent."""
     settings.use_threads(n_threads)
     settings.no_more_jobs()
+    threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """A parent stopped by a signal (`kill`, a time limit) cannot tell its workers to stop; without this they
+    would train on, unseen, for minutes, slowing whatever runs next."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def map_jobs(fn: Callable, items: Iterable, jobs: int = 1) -> Iterable:
