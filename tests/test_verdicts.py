@@ -195,6 +195,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
 def test_workers_stop_when_their_parent_is_killed(tmp_path):
     script = tmp_path / "jobs.py"
     script.write_text("import os, sys, time\nfrom pathlib import Path\n"
