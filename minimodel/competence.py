@@ -35,6 +35,12 @@ def every(steps: int) -> int:
     return max(1, round(steps / CHECKS))
 
 
+def done(score: float, reached: bool, recall: bool) -> bool:
+    """Where a verdict's healthy control stops training (and its break with it, at the same step): at the first
+    measurement at which it is competent with the margin, the bar reached and the score past the end bar."""
+    return reached and score >= bars(recall)[1]
+
+
 def deadline(steps: int) -> int:
     """The step by which a control of `steps` steps must have reached the bar."""
     return math.floor(steps * BY)
@@ -44,7 +50,7 @@ def problems(metrics: dict) -> list[str]:
     """Why a healthy run is not competent with the margin (empty when it is), numbers included."""
     bar, end_bar = bars(bool(metrics.get("recall")))
     what = "recall" if metrics.get("recall") else "AR exact match"
-    steps, reached = metrics["steps"], metrics.get("steps_to_bar")
+    steps, reached = metrics.get("schedule_steps", metrics["steps"]), metrics.get("steps_to_bar")
     out = []
     if reached is None or reached > deadline(steps):
         when = "never" if reached is None else f"only at step {reached}"

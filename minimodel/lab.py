@@ -59,7 +59,8 @@ def setup(tag: str) -> None:
         f"{cfg.n_embd}-dimensional embeddings learns it from {len(task.train):,} examples "
         f"({len(task.val):,} held out), {batching}, with the loss on {loss_on}.\n\n"
         f"**This notebook** trains that model with the break `{brk.tag}` switched on, and beside it a "
-        f"healthy control (same data, seed and steps), for {recipe.steps} steps each."
+        f"healthy control (same data, seed and steps), for up to {recipe.steps} steps each: both stop at the "
+        "same step once the control has learned its task with the margin."
         + (f" **Stopped early on purpose:** {brk.half_trained}" if brk.half_trained else "") + "\n\n"
         "| | |\n|---|---|\n"
         f"| model | `{recipe.model}`: {cfg.n_layer} layers × {cfg.n_head} heads, d={cfg.n_embd}, "
@@ -142,7 +143,8 @@ def run(tag: str, learner: str):
         show_seal(learner, brk.tag, in_force)  # saved with the notebook: graded even if the sidecar files are lost
     verdict = train_for_learner(brk.tag, echo=print, learner=learner)
     _last_run.update(learner=learner, verdict=verdict)
-    print(f"done in {verdict.run.seconds + verdict.control.seconds:.1f} s; files in {verdict.folder}")
+    print(f"done in {verdict.run.seconds + verdict.control.seconds:.1f} s; {verdict.steps_note}; files in "
+          f"{verdict.folder}")
     return verdict
 
 

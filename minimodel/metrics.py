@@ -103,6 +103,8 @@ class Metrics(TypedDict):
     entropy_floor: float  # the lowest mean loss a causal model can reach on these targets (0: answer only)
     train_loss: float  # mean training loss over the last 10 steps
     steps: int  # training steps run
+    schedule_steps: int  # the steps the recipe plans, over which the learning rate decays; a verdict's runs stop
+    # sooner, at the same step, once the healthy control is competent (minimodel.competence.done)
     steps_to_low_loss: int | None  # first step whose training loss was under LOW_LOSS (None: never)
     train_non_finite: int  # training steps whose loss was NaN or infinite
     first_non_finite_step: int | None  # the first of them (counting from 1): the batch that did it
@@ -221,7 +223,7 @@ def training_facts(task: Task, recipe: Recipe, losses: list[float], leak: float,
     return {"leak": leak, "loss_init": loss_init, "ln_vocab": math.log(task.tokenizer.vocab_size),
             "entropy_floor": entropy_floor(task, recipe),
             "train_loss": sum(losses[-10:]) / len(losses[-10:]),
-            "steps": len(losses), "steps_to_low_loss": steps_to_low_loss(losses),
+            "steps": len(losses), "schedule_steps": recipe.steps, "steps_to_low_loss": steps_to_low_loss(losses),
             "train_non_finite": count_non_finite(losses),
             "first_non_finite_step": next((i + 1 for i, x in enumerate(losses) if not math.isfinite(x)), None)}
 

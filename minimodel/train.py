@@ -59,11 +59,12 @@ def accumulation_gap(model: torch.nn.Module, batch, micro_batches: int) -> float
 
 
 def train(model: torch.nn.Module, sample_batch: Callable, r: Recipe, progress: bool = False,
-          label: str = "train", after_step: Callable[[int], None] | None = None) -> list[float]:
-    """Train for `r.steps` steps; returns the training loss at every step.
+          label: str = "train", after_step: Callable[[int], bool | None] | None = None) -> list[float]:
+    """Train for `r.steps` steps, or until `after_step` says stop; returns the training loss at every step run.
 
-    `after_step(step)` (counting from 1) may look at the model (calibration measures it on the
-    way); it must leave the model's weights and the random state alone."""
+    `after_step(step)` (counting from 1) may look at the model (a healthy run measures its score on the
+    way); it must leave the model's weights and the random state alone, and returns True to stop there.
+    The learning rate follows the schedule of `r.steps` steps either way."""
     opt = make_optimizer(model, r)
     losses: list[float] = []
     bar = None
@@ -81,14 +82,19 @@ def train(model: torch.nn.Module, sample_batch: Callable, r: Recipe, progress: b
         torch.nn.utils.clip_grad_norm_(model.parameters(), r.grad_clip)
         opt.step()
         losses.append(loss.item())
+        stop = False
         if after_step is not None:
-            after_step(step + 1)
+            stop = bool(after_step(step + 1))
             model.train()
         if bar is not None:
             bar.update(1)
-            if step % 10 == 0 or step == r.steps - 1:
+            if step % 10 == 0 or step == r.steps - 1 or stop:
                 bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)  # shown at the next redraw
+        if stop:
+            break
     if bar is not None:
+        if len(losses) < r.steps:
+            bar.set_description(f"{label} (stopped at {len(losses)})", refresh=False)
         bar.close()
     model.eval()
     return losses

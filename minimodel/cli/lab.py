@@ -99,6 +99,7 @@ def verdict_lines(v) -> str:
         c = v.control.metrics
         rows.append(f"healthy control: loss {c['tf']['loss']:.3f}, TF exact match {c['tf_exact_match']:.0%}, "
                     f"AR exact match {c['ar']['exact_match']:.0%}")
+        rows.append(v.steps_note)
     fired = [f.name for f in v.findings if f.fired]
     rows.append(f"fired: {', '.join(fired) if fired else 'nothing'}")
     return "\n".join(rows)

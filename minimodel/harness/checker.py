@@ -62,8 +62,8 @@ def seed_readings(brk: Break, seed: int, summary: dict | None = None,
     if summary is not None:
         c = broken.control.metrics
         summary.update(seed=seed, brk=headline(broken.run.metrics), control=headline(c),
-                       competence={"steps": c["steps"], "steps_to_bar": c.get("steps_to_bar"),
-                                   "score": competence.score(c)})
+                       competence={"steps": c["schedule_steps"], "stopped": c["steps"],
+                                   "steps_to_bar": c.get("steps_to_bar"), "score": competence.score(c)})
     fixed = run_break(brk, seed, fix=brk.fix)
     other = []
     if with_competence and not brk.half_trained:

@@ -38,7 +38,7 @@ def run_tag(brk: Break | None, tag: str, steps: int | None = None, seed: int = 0
         recipe = recipe_for(brk, steps) if brk else get_recipe(BASELINE_RECIPE, steps=steps)
     echo(f"{tag}: {brk.title if brk else 'no break, every seam healthy'}")
     echo(f"recipe: {recipe.task}, {recipe.batching} blocks of {recipe.block_size}, model '{recipe.model}', "
-         f"{recipe.steps} steps, seed {seed}")
+         f"up to {recipe.steps} steps, seed {seed}")
     if brk is None:
         return judge(None, tag, recipe, seed, healthy_control(recipe, seed, progress=settings.watched()), None)
     return run_break(brk, seed, progress=settings.watched(), recipe=recipe)

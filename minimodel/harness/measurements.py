@@ -158,12 +158,13 @@ def headline_rows(catalogue: list[Break], results: dict[str, dict]) -> list[str]
 
 
 def competence_rows(catalogue: list[Break], results: dict[str, dict], calibrations: dict[str, dict]) -> list[str]:
-    """Per recipe and setting: the slowest seed's step to the bar, the deadline, the worst final score, from
-    the controls `just check` and `just calibrate` trained (the same control when both did: it is cached)."""
+    """Per recipe and setting: the slowest seed's step to the bar, the deadline, the latest step a control stopped
+    at (competent with the margin there: `competence.done`) and the worst score there, from the controls
+    `just check` and `just calibrate` trained (the same control when both did: it is cached)."""
     from minimodel import competence
 
-    rows = ["| recipe | setting | seeds | slowest to the bar | deadline | worst at the end | measured by |",
-            "|---|---|---|---:|---:|---:|---|"]
+    rows = ["| recipe | setting | seeds | slowest to the bar | deadline | latest stop (of) | worst score there | "
+            "measured by |", "|---|---|---|---:|---:|---:|---:|---|"]
     for recipe in dict.fromkeys(b.recipe for b in catalogue if not b.half_trained):
         for name in sorted(results.keys() | calibrations.keys()):
             checked = {s["seed"]: s["competence"] for b in catalogue if b.recipe == recipe
@@ -179,7 +180,9 @@ def competence_rows(catalogue: list[Break], results: dict[str, dict], calibratio
             slowest = "never" if None in reach else str(max(reach))
             by = ", ".join(cmd for cmd, got in (("check", checked), ("calibrate", calibrated)) if got)
             rows.append(f"| `{recipe}` | {name} | {_seed_span(sorted(comp))} | {slowest} | "
-                        f"{competence.deadline(steps)} | {_span([min(c['score'] for c in comp.values())], True)} | "
+                        f"{competence.deadline(steps)} | {max(c.get('stopped', steps) for c in comp.values())} "
+                        f"({steps}) | "
+                        f"{_span([min(c['score'] for c in comp.values())], True)} | "
                         f"{by} |")
     return rows
 

@@ -57,10 +57,21 @@ def training_batches(recipe: Recipe, task: Task, train_data, seed: int) -> Calla
     return lambda: (lm if next(step) < recipe.pretrain_steps else train_data).sample()
 
 
+# When a run stops: a step, or a function that gives the healthy control's last step once it is known
+# (None until then; with wait=True it waits for it)
+StopAt = int | Callable[[bool], int | None]
+
+
 def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] | None = None,
             owner: str = "a replacement", progress: bool = False, label: str = "train",
-            after_step: Callable[[int, GPT, Task], None] | None = None) -> RunResult:
-    """Build task, data and model from `seed`, train with the replacements installed, measure."""
+            after_step: Callable[[int, GPT, Task], None] | None = None, until_competent: bool = False,
+            stop_at: StopAt | None = None) -> RunResult:
+    """Build task, data and model from `seed`, train with the replacements installed, measure.
+
+    A healthy run measures its task score 15 times along the way (`competence.every`); with `until_competent`
+    it stops at the first of them where it is competent with the margin (`competence.done`), as a verdict's
+    control does. A run beside such a control stops where the control did (`stop_at`): it keeps its weights at
+    each of those measuring steps until it knows which one, so the two always see the same steps."""
     replacements = seams.not_healthy(replacements or {})
     t0 = time.perf_counter()
     with seams.replaced(replacements, owner):
@@ -76,17 +87,35 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
         accumulation = accumulation_gap(model, train_probe[0], k) if k > 1 else None
         reached: list[int] = []
         every = competence.every(recipe.steps)
+        kept: dict[int, dict] = {}  # beside a control still training: the weights at each measuring step
 
-        def watch(step: int) -> None:
-            if not replacements and not reached and (step % every == 0 or step == recipe.steps):
-                model.eval()  # a healthy run: when does it reach the competence bar?
-                if task_score(model, task, recipe) >= competence.bars(bool(task.recall))[0]:
-                    reached.append(step)
+        def watch(step: int) -> bool:
+            stop = False
+            if isinstance(stop_at, int):
+                stop = step >= stop_at
+            elif step % every == 0 or step == recipe.steps:
+                if not replacements and (until_competent or not reached):
+                    model.eval()  # a healthy run: when does it reach the competence bar?
+                    score = task_score(model, task, recipe)
+                    if not reached and score >= competence.bars(bool(task.recall))[0]:
+                        reached.append(step)
+                    stop = until_competent and competence.done(score, bool(reached), bool(task.recall))
+                elif stop_at is not None:
+                    last = stop_at(False)
+                    if last is None:
+                        kept[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    stop = last is not None and step >= last
             if after_step is not None:
                 after_step(step, model, task)
+            return stop
 
         losses = train(model, training_batches(recipe, task, train_data, seed), recipe, progress=progress,
                        label=label, after_step=watch)
+        if callable(stop_at):  # the control stopped earlier than this run: back to the weights at its last step
+            last = stop_at(True)
+            if last < len(losses):
+                model.load_state_dict(kept[last])
+                losses = losses[:last]
         metrics = measure(model, task, recipe, val_batches, train_probe)
     metrics.update(training_facts(task, recipe, losses, leak, loss_init), steps_to_bar=next(iter(reached), None),
                    accumulation_gap=accumulation)

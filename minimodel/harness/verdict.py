@@ -14,7 +14,7 @@ from minimodel.catalogue import Break
 from minimodel.detectors import Finding
 from minimodel.recipes import Recipe, get_recipe
 from minimodel.harness.findings import Table, by_name, findings_table, run_findings
-from minimodel.harness.runner import RunResult, execute, remeasure
+from minimodel.harness.runner import RunResult, StopAt, execute, remeasure
 
 _controls: dict[tuple[Recipe, int, int], RunResult] = {}  # healthy runs, reused within a process
 
@@ -24,7 +24,9 @@ def recipe_for(brk: Break, steps: int | None = None) -> Recipe:
 
 
 def healthy_control(recipe: Recipe, seed: int, progress: bool = False, note=print) -> RunResult:
-    """The same task, preset, seed and steps with every seam healthy.
+    """The same task, preset, seed and schedule with every seam healthy, trained until it is competent with the
+    margin (`competence.done`; on a recipe that stops when competent), or to the schedule's end: a break beside
+    it stops at the same step.
 
     Cached in the process, and on disk in the user's cache folder (`minimodel.harness.control_cache`):
     the same recipe, seed, thread count and library give the same numbers, so a second break on
@@ -38,7 +40,8 @@ def healthy_control(recipe: Recipe, seed: int, progress: bool = False, note=prin
             _controls[key] = RunResult(recipe, seed, {}, meta["metrics"], meta["train_losses"], model,
                                        recipe.make_task(seed), meta["seconds"], "healthy control")
         else:
-            c = execute(recipe, seed, progress=progress, label="healthy control")
+            c = execute(recipe, seed, progress=progress, label="healthy control",
+                        until_competent=recipe.stop_when_competent)
             try:
                 control_cache.store(recipe, seed, c.model, c.metrics, c.train_losses, c.seconds)
             except OSError as e:
@@ -47,17 +50,18 @@ def healthy_control(recipe: Recipe, seed: int, progress: bool = False, note=prin
     return _controls[key]
 
 
-def break_run(recipe: Recipe, seed: int, replacements: Mapping[str, Callable], owner: str, progress: bool = False,
-              label: str = "train", note=print) -> RunResult:
-    """A run with seams replaced; a catalogue break's run comes from the disk cache when it is there."""
+def break_run(recipe: Recipe, seed: int, replacements: Mapping[str, Callable], owner: str, stop_at: StopAt,
+              progress: bool = False, label: str = "train", note=print) -> RunResult:
+    """A run with seams replaced, stopped where its healthy control stopped (`stop_at`); a catalogue break's run
+    comes from the disk cache when it is there (its control's last step follows from the same key)."""
     if not control_cache.cacheable(replacements):  # a learner's own function: always trained
-        return execute(recipe, seed, replacements, owner=owner, progress=progress, label=label)
+        return execute(recipe, seed, replacements, owner=owner, progress=progress, label=label, stop_at=stop_at)
     cached = control_cache.load(recipe, seed, note, replacements)
     if cached is not None:
         model, meta = cached
         return RunResult(recipe, seed, dict(replacements), meta["metrics"], meta["train_losses"], model,
                          recipe.make_task(seed), meta["seconds"], owner)
-    run = execute(recipe, seed, replacements, owner=owner, progress=progress, label=label)
+    run = execute(recipe, seed, replacements, owner=owner, progress=progress, label=label, stop_at=stop_at)
     try:
         control_cache.store(recipe, seed, run.model, run.metrics, run.train_losses, run.seconds, replacements)
     except OSError as e:
@@ -75,34 +79,41 @@ def _control_is_ready(recipe: Recipe, seed: int) -> bool:
     return key in _controls or control_cache.entry_path(control_cache.entry_key(recipe, seed)).exists()
 
 
-def _train_control(job: tuple[Recipe, int]) -> None:
-    """In another process: train the healthy control into the disk cache."""
-    healthy_control(*job, note=lambda _msg: None)
+def _train_control(job: tuple[Recipe, int]) -> int:
+    """In another process: train the healthy control into the disk cache; returns the steps it trained."""
+    steps = healthy_control(*job, note=lambda _msg: None).metrics["steps"]
     gc.freeze()  # this worker exits next, and the verdict waits for it: spare its teardown a walk over torch's objects
+    return steps
 
 
-def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[], RunResult], progress: bool = False,
+def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[StopAt], RunResult], progress: bool = False,
                   note=print) -> RunResult:
     """Train the healthy control in a second process while `train_own` trains here, each on its own
-    cores with the same thread count, when the cores allow it; the control arrives through the cache."""
+    cores with the same thread count, when the cores allow it; the control arrives through the cache.
+    `train_own` is told where to stop: the control's last step, or a function that gives it once known."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from minimodel.harness.parallel import init_worker
 
     if _control_is_ready(recipe, seed) or settings.jobs() < 2:
-        healthy_control(recipe, seed, progress, note)
-        return train_own()
+        return train_own(healthy_control(recipe, seed, progress, note).metrics["steps"])
     note("healthy control: training side by side in a second process")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=init_worker,
                              initargs=(torch.get_num_threads(),)) as pool:  # the same thread count
         pending = pool.submit(_train_control, (recipe, seed))
-        own = train_own()
-        try:
-            pending.result()
-        except Exception as e:  # the control is then trained here, as without a second process
-            note(f"note: the side-by-side healthy control failed ({type(e).__name__}: {e}); training it here")
-    return own
+        known: list[int] = []
+
+        def control_steps(wait: bool) -> int | None:
+            if not known and (wait or pending.done()):
+                try:
+                    known.append(pending.result())
+                except Exception as e:  # the control is then trained here, as without a second process
+                    note(f"note: the side-by-side healthy control failed ({type(e).__name__}: {e}); training it here")
+                    known.append(healthy_control(recipe, seed, progress, note).metrics["steps"])
+            return known[0] if known else None
+
+        return train_own(control_steps)
 
 
 @dataclass
@@ -139,6 +150,15 @@ class Verdict:
     def fired(self) -> list[str]:
         """The break's symptoms that fired."""
         return [f.name for f in self.symptoms if f.fired]
+
+    @property
+    def steps_note(self) -> str:
+        """How long both runs trained: the recipe's steps, or fewer where the healthy control stopped them."""
+        m = self.run.metrics
+        if m["steps"] >= m["schedule_steps"]:
+            return f"both runs trained all {m['steps']} steps"
+        return (f"both runs stopped at step {m['steps']} of {m['schedule_steps']}: there the healthy control had "
+                "learned its task with the margin, and a break is compared with it at the same step")
 
     def table(self, **kw) -> Table:
         """Every finding side by side: this run against the healthy control (see findings_table)."""
@@ -188,8 +208,9 @@ def run_break(brk: Break, seed: int = 0, steps: int | None = None,
         run = remeasure(control, changed, owner)  # training never calls these seams: same model
     else:
         label = "with the fix" if fix is not None else owner
-        train = ((lambda: execute(recipe, seed, changed, owner=owner, progress=progress, label=label)) if blind
-                 else (lambda: break_run(recipe, seed, changed, owner, progress, label)))
+        train = ((lambda stop_at: execute(recipe, seed, changed, owner=owner, progress=progress, label=label,
+                                          stop_at=stop_at)) if blind
+                 else (lambda stop_at: break_run(recipe, seed, changed, owner, stop_at, progress, label)))
         run = _side_by_side(recipe, seed, train, progress)
         control = healthy_control(recipe, seed, progress)
     return judge(brk, brk.tag, recipe, seed, run, control, fix is not None)
