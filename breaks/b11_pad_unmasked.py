@@ -35,9 +35,10 @@ BREAK = Break(
     cause="Padding tokens are left in the targets, so two fifths of the targets the loss averages "
           "over are the trivial prediction of more padding.",
     why="The reported loss drops far below a masked run's, because two fifths of its targets are PAD after "
-        "PAD, while the answers are learned as well as with the mask (the exact matches are on the "
-        "measurement page). So comparisons with any run that masks padding are meaningless, and a loss "
-        "curve stops being evidence of learning about the answers.",
+        "PAD, while the answers are still learned, on some seeds later than with the mask (the exact matches "
+        "at the step where the masked control has learned are on the measurement page). So comparisons with "
+        "any run that masks padding are meaningless, and a loss curve stops being evidence of learning about "
+        "the answers.",
     seen_in="Fine-tuning scripts that set `labels = input_ids` for padded batches and forget to "
             "replace the pad id with -100 (a frequent question on the Hugging Face forums).",
 )

@@ -27,9 +27,11 @@ BREAK = Break(
         questions.explain("In a sentence or two: when do k micro-batch means, averaged, equal the batch's mean?"),
     ),
     symptoms=(Symptom("accumulation_differs", 1e-4),),
-    checks=(Symptom("ar_lags_control"), Symptom("loss_reads_higher"), Symptom("loss_reads_lower")),
+    # the loss reads like the control's; its exact match is not a check: reweighted tokens move the run onto
+    # another path, as any small change does, and the learning transition with it (earlier or later, by seed)
+    checks=(Symptom("loss_reads_higher"), Symptom("loss_reads_lower")),
     hints=(
-        "Training and every metric look like the healthy control's. Compute one gradient on a whole batch, and "
+        "Training and its loss look like the healthy control's. Compute one gradient on a whole batch, and "
         "the same batch's gradient accumulated over its micro-batches: do they agree?",
         "A loss is a sum over tokens divided by a count. Which count does each micro-batch divide by?",
         "The mean of the micro-batches' means equals the batch's mean only when every micro-batch holds the same "
@@ -39,9 +41,11 @@ BREAK = Break(
     ),
     cause="Each micro-batch's loss is its own mean divided by k, so a token in a micro-batch with few supervised "
           "tokens weighs more than one in a full micro-batch: the accumulated gradient is not the batch's.",
-    why="The loss curve looks healthy and the model learns: the bug only changes how tokens are weighted, which "
-        "no metric of a small run shows. The equivalence that catches it is the one trainers now test: "
-        "accumulated against full-batch gradient, on one batch, before training.",
+    why="The loss curve looks healthy and the model learns: the bug only changes how tokens are weighted. That "
+        "moves the run onto another path, as any small change does, so on some seeds it learns its task a little "
+        "later (or sooner) than the control, but nothing in a small run's metrics points at the weighting. The "
+        "equivalence that catches it is the one trainers now test: accumulated against full-batch gradient, on "
+        "one batch, before training.",
     seen_in="transformers PR #34191 (the 2024 gradient accumulation fix), torchtune PR #1875, nanoGPT #168, "
             "TRL #2175 (losses normalised per micro-batch instead of over the whole batch).",
 )
