@@ -57,4 +57,6 @@ def test_a_cold_verdict_trains_both_runs_the_same_steps(tmp_path, monkeypatch):
     assert "stopped at step" in v.steps_note
     alone = execute(v.recipe, 0, brk.replaces, stop_at=v.control.metrics["steps"])
     assert alone.train_losses == v.run.train_losses
+    here = execute(v.recipe, 0, until_competent=True)  # the second process trained the very same control
+    assert here.train_losses == v.control.train_losses
     forget_controls()

@@ -91,20 +91,20 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
 
         def watch(step: int) -> bool:
             stop = False
+            measuring = step % every == 0 or step == recipe.steps
             if isinstance(stop_at, int):
                 stop = step >= stop_at
-            elif step % every == 0 or step == recipe.steps:
-                if not replacements and (until_competent or not reached):
-                    model.eval()  # a healthy run: when does it reach the competence bar?
-                    score = task_score(model, task, recipe)
-                    if not reached and score >= competence.bars(bool(task.recall))[0]:
-                        reached.append(step)
-                    stop = until_competent and competence.done(score, bool(reached), bool(task.recall))
-                elif stop_at is not None:
-                    last = stop_at(False)
-                    if last is None:
-                        kept[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                    stop = last is not None and step >= last
+            elif callable(stop_at):  # asked every step: the control's result ends this run as soon as it arrives
+                last = stop_at(False)
+                if last is None and measuring:
+                    kept[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                stop = last is not None and step >= last
+            elif measuring and not replacements and (until_competent or not reached):
+                model.eval()  # a healthy run: when does it reach the competence bar?
+                score = task_score(model, task, recipe)
+                if not reached and score >= competence.bars(bool(task.recall))[0]:
+                    reached.append(step)
+                stop = until_competent and competence.done(score, bool(reached), bool(task.recall))
             if after_step is not None:
                 after_step(step, model, task)
             return stop

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,11 @@ def _side_by_side(recipe: Recipe, seed: int, train_own: Callable[[StopAt], RunRe
     if _control_is_ready(recipe, seed) or settings.jobs() < 2:
         return train_own(healthy_control(recipe, seed, progress, note).metrics["steps"])
     note("healthy control: training side by side in a second process")
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=init_worker,
+    # On Linux at one thread, a forked copy of this process starts training at once; a spawned one first loads
+    # Python and torch again (two seconds or more of a cold verdict). Elsewhere fork is unsafe once torch is loaded
+    # (macOS's system libraries, or torch's own thread pool at more threads): there the control is spawned.
+    start = "fork" if sys.platform == "linux" and torch.get_num_threads() == 1 else "spawn"
+    with ProcessPoolExecutor(1, mp_context=get_context(start), initializer=init_worker,
                              initargs=(torch.get_num_threads(),)) as pool:  # the same thread count
         pending = pool.submit(_train_control, (recipe, seed))
         known: list[int] = []
