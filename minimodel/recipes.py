@@ -50,9 +50,10 @@ RECIPES = {
     "rows-all": Recipe(**ROWS),
     # one example per row, answer-only loss: the supervised fine-tuning layout, after 300 steps of language
     # modelling on the same rows, as fine-tuning starts from a pretrained model (from scratch, answer-only
-    # training left some seeds stuck far under the bar); with that start it learns within 1500 steps, with the
-    # thinnest margin of any recipe: seed 1 at 2 threads reaches the bar at step 1000, the deadline itself
-    "rows-answer": Recipe(**ROWS | {"loss_on": "answer", "steps": 1500}, pretrain_steps=300),
+    # training left some seeds stuck far under the bar). On a 1500-step schedule seed 1 reached the bar at step
+    # 1000 (2 threads) or 1100 (avx2 kernels), at or past the deadline of 1000: the rows' 2100 steps give it the
+    # margin, and a verdict stops once its control is competent, so the longer schedule costs it little
+    "rows-answer": Recipe(**ROWS | {"loss_on": "answer"}, pretrain_steps=300),
     # answer-only loss on packed blocks of 16: where truncation at block boundaries bites. Examples land at
     # every offset of a block and half of them are cut, so positions say little: its control is not
     # competent within 1500 steps, and the break that runs on it says why (half_trained)

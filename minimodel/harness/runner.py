@@ -97,7 +97,7 @@ def execute(recipe: Recipe, seed: int = 0, replacements: Mapping[str, Callable] 
             elif callable(stop_at):  # asked every step: the control's result ends this run as soon as it arrives
                 last = stop_at(False)
                 if last is None and measuring:
-                    kept[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    kept[step] = {name: t.detach().clone() for name, t in model.state_dict().items()}
                 stop = last is not None and step >= last
             elif measuring and not replacements and (until_competent or not reached):
                 model.eval()  # a healthy run: when does it reach the competence bar?
