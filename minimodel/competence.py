@@ -4,7 +4,9 @@ A verdict compares a break with a healthy control, and that comparison teaches s
 control has learned its task. A control that crosses the bar in its last steps is competent on one CPU and
 not on the next: the kernels' rounding moves a seed's learning transition by hundreds of steps. So the
 rule has the same margin as the symptoms' (`detectors.MARGIN`): the control must reach the bar by two
-thirds of its training steps, and end past it by half the distance from the bar to a perfect score.
+thirds of its recipe's steps, and end past it by half the distance from the bar to a perfect score. A
+verdict's control ends there: it stops at the first measurement that meets both (`done`), and its break is
+measured at the same step.
 """
 from __future__ import annotations
 

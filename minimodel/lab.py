@@ -59,8 +59,9 @@ def setup(tag: str) -> None:
         f"{cfg.n_embd}-dimensional embeddings learns it from {len(task.train):,} examples "
         f"({len(task.val):,} held out), {batching}, with the loss on {loss_on}.\n\n"
         f"**This notebook** trains that model with the break `{brk.tag}` switched on, and beside it a "
-        f"healthy control (same data, seed and steps), for up to {recipe.steps} steps each: both stop at the "
-        "same step once the control has learned its task with the margin."
+        f"healthy control (same data, seed and steps), for "
+        + (f"up to {recipe.steps} steps each: both stop at the same step once the control has learned its task "
+           "with the margin." if recipe.stop_when_competent else f"{recipe.steps} steps each.")
         + (f" **Stopped early on purpose:** {brk.half_trained}" if brk.half_trained else "") + "\n\n"
         "| | |\n|---|---|\n"
         f"| model | `{recipe.model}`: {cfg.n_layer} layers × {cfg.n_head} heads, d={cfg.n_embd}, "
