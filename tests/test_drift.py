@@ -59,15 +59,16 @@ def test_the_catalogue_pages_are_generated_and_a_stale_row_is_caught(tmp_path):
 
 def test_a_calibration_joins_the_competence_table_and_a_damaged_one_says_what_to_run(tmp_path):
     catalogue = load_catalogue()
-    controls = {"rows-all": {0: {"steps": 2100, "steps_to_bar": 700, "score": 1.0},
-                             1: {"steps": 2100, "steps_to_bar": 1260, "score": 0.985}}}
+    controls = {"rows-all": {0: {"steps": 2100, "stopped": 840, "steps_to_bar": 700, "score": 1.0},
+                             1: {"steps": 2100, "stopped": 1400, "steps_to_bar": 1260, "score": 0.985}}}
     path = save_calibration(controls, "just calibrate --seeds 0-1", root=tmp_path)
-    save_calibration({"rows-all": {2: {"steps": 2100, "steps_to_bar": None, "score": 0.9}}}, "again", root=tmp_path)
+    save_calibration({"rows-all": {2: {"steps": 2100, "stopped": 2100, "steps_to_bar": None, "score": 0.9}}}, "again",
+                     root=tmp_path)
     calibrations = load_calibrations(tmp_path)
     assert list(calibrations) == [path.stem]
     assert sorted(calibrations[path.stem]["recipes"]["rows-all"]) == ["0", "1", "2"]  # merged, not replaced
     row = next(r for r in competence_rows(catalogue, {}, calibrations) if "`rows-all`" in r)
-    assert row == f"| `rows-all` | {path.stem} | 0–2 | never | 1400 | 90.0 % | calibrate |"
+    assert row == f"| `rows-all` | {path.stem} | 0–2 | never | 1400 | 2100 (2100) | 90.0 % | calibrate |"
     path.write_text("[]")
     with pytest.raises(MeasurementsError, match="rebuild it with: just calibrate --seeds 0-9"):
         load_calibrations(tmp_path)
