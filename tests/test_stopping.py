@@ -60,3 +60,38 @@ def test_a_cold_verdict_trains_both_runs_the_same_steps(tmp_path, monkeypatch):
     here = execute(v.recipe, 0, until_competent=True)  # the second process trained the very same control
     assert here.train_losses == v.control.train_losses
     forget_controls()
+
+
+def test_a_cold_verdict_inside_a_jupyter_kernel_trains_its_control_side_by_side(tmp_path):
+    """A learner's notebook: a kernel with threads of its own starts the control's process (forked on Linux at
+    one thread), and the verdict arrives with both runs stopped together."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIMODEL_")}
+    env.update(MINIMODEL_CACHE=str(tmp_path), MINIMODEL_THREADS="1", MINIMODEL_JOBS="2")
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
+    code = ("import threading\n"
+            "from minimodel.catalogue import find_break\n"
+            "from minimodel.harness.verdict import run_break\n"
+            "from minimodel.recipes import get_recipe\n"
+            "assert threading.active_count() > 1  # the kernel's own threads, alive when the control starts\n"
+            "v = run_break(find_break('broken-no-mask'), 0, recipe=get_recipe('memorise', stop_when_competent=True))\n"
+            "print('steps', v.control.metrics['steps'], v.run.metrics['steps'], v.recipe.steps)\n")
+    out: list[str] = []
+
+    def keep(msg):
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+    try:
+        reply = kc.execute_interactive(code, timeout=180, output_hook=keep)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    text = "".join(out)
+    assert reply["content"]["status"] == "ok", text
+    assert "training side by side in a second process" in text
+    control, own, schedule = (int(n) for n in text.split("steps ")[-1].split()[:3])
+    assert control == own < schedule
