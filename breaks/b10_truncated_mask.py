@@ -53,9 +53,10 @@ BREAK = Break(
         "report says exact match also drops; the lab does not declare it: see its target-masking page.)",
     steps=1500,
     half_trained="Packed blocks put every example at any offset, where a small model with learned positions "
-                 "learns addition several times slower than on one example per row: too slowly for a "
-                 "verdict's budget. The symptoms are in the data and in the loss, and they show long before "
-                 "the model is competent.",
+                 "learns addition later than on one example per row: within these 1500 steps its control "
+                 "reaches the bar late, on most seeds after the two thirds the competence rule asks for, "
+                 "and on some not at all. The symptoms are in the data and in the loss, and they show long "
+                 "before the model is competent.",
     seen_in="Packed fine-tuning pipelines that concatenate examples, cut fixed blocks, and only then "
             "derive the completion-only mask from the block's tokens (looking for the response "
             "template inside each block) instead of carrying each example's mask through packing.",

@@ -62,7 +62,8 @@ def setup(tag: str) -> None:
         f"healthy control (same data, seed and steps), for "
         + (f"up to {recipe.steps} steps each: both stop at the same step once the control has learned its task "
            "with the margin." if recipe.stop_when_competent else f"{recipe.steps} steps each.")
-        + (f" **Stopped early on purpose:** {brk.half_trained}" if brk.half_trained else "") + "\n\n"
+        + (f" **Its control is not held to the competence rule:** {brk.half_trained}" if brk.half_trained
+           else "") + "\n\n"
         "| | |\n|---|---|\n"
         f"| model | `{recipe.model}`: {cfg.n_layer} layers × {cfg.n_head} heads, d={cfg.n_embd}, "
         f"block {recipe.block_size} |\n"

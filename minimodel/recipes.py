@@ -55,8 +55,9 @@ RECIPES = {
     # margin, and a verdict stops once its control is competent, so the longer schedule costs it little
     "rows-answer": Recipe(**ROWS | {"loss_on": "answer"}, pretrain_steps=300),
     # answer-only loss on packed blocks of 16: where truncation at block boundaries bites. Examples land at
-    # every offset of a block and half of them are cut, so positions say little: its control is not
-    # competent within 1500 steps, and the break that runs on it says why (half_trained)
+    # every offset of a block and half of them are cut, so positions say little: its control reaches the bar
+    # late in its 1500 steps, if at all, not competent by the rule, and the break that runs on it says why
+    # (half_trained)
     "packed-answer-16": Recipe(**ROWS | {"loss_on": "answer", "steps": 1500}, batching="packed", block_size=16,
                                pretrain_steps=300),
     # one example per row padded to 16 tokens (two fifths of the targets are PAD); loss on all but PAD

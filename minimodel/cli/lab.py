@@ -138,7 +138,7 @@ def breaks_show(name: str = typer.Argument(..., help="a break's tag or id"),
             if q.tolerance is not None else " (free text)"
         typer.echo(f"  - {q.text}{extra}")
     if b.half_trained:
-        typer.echo(f"stopped early on purpose ({b.steps} steps): {b.half_trained}")
+        typer.echo(f"its control is not held to the competence rule ({b.steps} steps): {b.half_trained}")
     if hints or reveal:
         typer.echo("\nhints:")
         for i, h in enumerate(b.hints, 1):

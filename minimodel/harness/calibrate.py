@@ -42,7 +42,8 @@ def calibrate_one(job: tuple[str, int]) -> Calibration:
 
 
 def recipes_in_use() -> list[str]:
-    """The recipes whose healthy control must be competent: those of every break not stopped early on purpose."""
+    """The recipes whose healthy control must be competent: those of every break that
+    does not declare why its control is not held to the rule (`half_trained`)."""
     from minimodel.catalogue import load_catalogue
 
     return list(dict.fromkeys(b.recipe for b in load_catalogue() if not b.half_trained))
