@@ -31,7 +31,10 @@ BREAK = Break(
         questions.explain("In a sentence or two: what differs between a prompt alone and the same prompt in "
                           "a batch?"),
     ),
-    symptoms=(Symptom("batched_generation_differs"), Symptom("serving_lags_control")),
+    # only the prompts shorter than the longest of the batch are padded (17.75-22.25 % of the 400 held-out
+    # prompts over seeds 0-9): the served exact match can fall by no more than that share, so the lag it
+    # shows is held to 8 points, not the 10 of a break that harms every prompt
+    symptoms=(Symptom("batched_generation_differs"), Symptom("serving_lags_control", 0.08)),
     checks=(Symptom("tf_lags_control"), Symptom("cached_generation_differs"), Symptom("ar_lags_control")),
     hints=(
         "Training, teacher-forced metrics and one-prompt-at-a-time generation are healthy. What is different "
