@@ -1,4 +1,7 @@
 """A verdict's two runs stop together: the control once it is competent with the margin, the break at that step."""
+import os
+
+import jupyter_client
 import pytest
 import torch
 
@@ -65,9 +68,6 @@ def test_a_cold_verdict_trains_both_runs_the_same_steps(tmp_path, monkeypatch):
 def test_a_cold_verdict_inside_a_jupyter_kernel_trains_its_control_side_by_side(tmp_path):
     """A learner's notebook: a kernel with threads of its own starts the control's process (forked on Linux at
     one thread), and the verdict arrives with both runs stopped together."""
-    jupyter_client = pytest.importorskip("jupyter_client")
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINIMODEL_")}
     env.update(MINIMODEL_CACHE=str(tmp_path), MINIMODEL_THREADS="1", MINIMODEL_JOBS="2")
     km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
